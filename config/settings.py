@@ -1,0 +1,55 @@
+"""Application settings, read once from environment variables.
+
+Defaults give a working embedded set-up: a SQLite file under ``instance/`` and a
+secret key generated on first start and kept in ``instance/secret_key``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("WMS_INSTANCE_DIR", PROJECT_ROOT / "instance"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    environment: str = "development"
+    # Echo SQL to the log; only for debugging.
+    sql_echo: bool = False
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _default_database_url() -> str:
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{INSTANCE_DIR / 'wms.sqlite3'}"
+
+
+def _default_secret_key() -> str:
+    """A per-installation random key, so that no shared default ever signs sessions."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment; ``overrides`` win (tests, tools)."""
+    values: dict[str, object] = dict(overrides)
+    if "database_url" not in values:
+        values["database_url"] = os.environ.get("DATABASE_URL") or _default_database_url()
+    if "secret_key" not in values:
+        values["secret_key"] = os.environ.get("SECRET_KEY") or _default_secret_key()
+    values.setdefault("environment", os.environ.get("WMS_ENV", "development"))
+    values.setdefault("sql_echo", os.environ.get("WMS_SQL_ECHO", "") == "1")
+    return Settings(**values)  # type: ignore[arg-type]

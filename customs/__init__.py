@@ -1,0 +1,1 @@
+"""Pure customs rules and documents: plain data in, results out; no wms imports."""

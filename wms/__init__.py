@@ -1,0 +1,1 @@
+"""The hub: database, domain services, web, jobs and CLI of the bonded warehouse."""

@@ -1,0 +1,57 @@
+"""Command line: `flask --app wsgi db upgrade|downgrade|current`, `flask --app wsgi demo load`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from config import Settings
+from wms import migrate
+from wms.db import Database
+
+db_cli = AppGroup("db", help="Schema migrations (Alembic).")
+demo_cli = AppGroup("demo", help="Demonstration data.")
+
+
+def _settings() -> Settings:
+    return current_app.extensions["wms.settings"]  # type: ignore[no-any-return]
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Bring the schema up to REVISION (default: the latest)."""
+    migrate.upgrade(_settings().database_url, revision)
+    click.echo(f"database at {migrate.current_revision(_settings().database_url)}")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Take the schema down to REVISION ('base' removes every table)."""
+    migrate.downgrade(_settings().database_url, revision)
+    click.echo(f"database at {migrate.current_revision(_settings().database_url) or 'base'}")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Show the schema revision of the database and the latest one available."""
+    url = _settings().database_url
+    click.echo(f"database: {migrate.current_revision(url) or 'base'}")
+    click.echo(f"latest:   {migrate.head_revision(url)}")
+
+
+@demo_cli.command("load")
+def demo_load() -> None:
+    """Load the demo warehouse, products and two received declarations (once)."""
+    from wms import demo
+
+    database: Database = current_app.extensions["wms.db"]
+    summary = demo.load(database, progress=lambda msg: click.echo(msg))
+    click.echo(summary)
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(db_cli)
+    app.cli.add_command(demo_cli)

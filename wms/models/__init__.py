@@ -1,0 +1,42 @@
+"""Typed ORM models, one module per aggregate; importing this registers them all."""
+
+from wms.models.base import Base
+from wms.models.inbound import (
+    DeclarationStatus,
+    DiscrepancyKind,
+    EntryDeclaration,
+    EntryDeclarationLine,
+    ReceiptDiscrepancy,
+)
+from wms.models.ledger import (
+    BOOK_COLUMNS,
+    AccountBookLine,
+    Move,
+    MoveReason,
+    Quant,
+    StockOperation,
+)
+from wms.models.product import Lot, Product
+from wms.models.warehouse import PHYSICAL_KINDS, Location, LocationKind, Warehouse, Zone
+
+__all__ = [
+    "BOOK_COLUMNS",
+    "PHYSICAL_KINDS",
+    "AccountBookLine",
+    "Base",
+    "DeclarationStatus",
+    "DiscrepancyKind",
+    "EntryDeclaration",
+    "EntryDeclarationLine",
+    "Location",
+    "LocationKind",
+    "Lot",
+    "Move",
+    "MoveReason",
+    "Product",
+    "Quant",
+    "ReceiptDiscrepancy",
+    "StockOperation",
+    "Warehouse",
+    "Zone",
+]

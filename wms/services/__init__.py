@@ -1,0 +1,1 @@
+"""Business operations: plain functions over a SQLAlchemy Session, no Flask."""

@@ -1,0 +1,57 @@
+"""Read-only overview page: stock by zone, the account book and its reconciliation.
+
+The role-based screens (scanner, planner dashboard, broker portal) come with their own
+issue; this page is what a supervisor opens to see that the ledger is healthy.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from flask import Blueprint, render_template
+from sqlalchemy import func, select
+
+from wms.models import EntryDeclaration, Location, Product, Quant, Warehouse, Zone
+from wms.services import account_book
+from wms.web.context import database
+
+pages = Blueprint("pages", __name__, template_folder="templates")
+
+
+@pages.get("/")
+def overview() -> str:
+    with database().reading() as s:
+        zone_stock = s.execute(
+            select(
+                Warehouse.code,
+                func.coalesce(Zone.code, Location.kind),
+                Location.is_bonded,
+                func.count(func.distinct(Quant.product_id)),
+                func.sum(Quant.quantity),
+                func.sum(Quant.reserved_quantity),
+            )
+            .join(Location, Location.id == Quant.location_id)
+            .join(Warehouse, Warehouse.id == Location.warehouse_id)
+            .outerjoin(Zone, Zone.id == Location.zone_id)
+            .where(Quant.negative_allowed.is_(False), Quant.quantity > 0)
+            .group_by(Warehouse.code, func.coalesce(Zone.code, Location.kind), Location.is_bonded)
+            .order_by(Warehouse.code, func.coalesce(Zone.code, Location.kind))
+        ).all()
+        book = account_book.account_book(s)
+        by_declaration: dict[str, list[account_book.BookRow]] = defaultdict(list)
+        for row in book:
+            by_declaration[row.declaration_number].append(row)
+        statuses = dict(s.execute(select(EntryDeclaration.number, EntryDeclaration.status)).all())
+        mismatches = account_book.reconcile(s)
+        counts = {
+            "products": s.scalar(select(func.count(Product.id))),
+            "declarations": len(statuses),
+        }
+        return render_template(
+            "overview.html",
+            zone_stock=zone_stock,
+            by_declaration=by_declaration,
+            statuses=statuses,
+            mismatches=mismatches,
+            counts=counts,
+        )

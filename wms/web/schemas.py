@@ -1,0 +1,151 @@
+"""Shapes of what the API accepts; pydantic names the field of every problem."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, TypeVar
+
+from flask import request
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from wms.models import LocationKind
+from wms.services.errors import InvalidInput
+
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
+Quantity = Annotated[int, Field(strict=True, gt=0, le=10_000_000)]
+Grams = Annotated[int, Field(strict=True, gt=0, le=10_000_000)]
+Millimetres = Annotated[int, Field(strict=True, gt=0, le=100_000)]
+Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4, allow_inf_nan=False)]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WarehouseIn(Input):
+    code: Code
+    name: Text
+    customs_area_code: Annotated[str, StringConstraints(pattern=r"^\d{4}$")] | None = None
+    address: Text | None = None
+
+
+class ZoneIn(Input):
+    code: Code
+    name: Text
+    is_bonded: bool
+
+
+class LocationIn(Input):
+    warehouse_code: Code
+    code: Code
+    kind: LocationKind
+    name: Text | None = None
+    barcode: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-_.]{1,48}$")] | None = None
+    zone_code: Code | None = None
+    is_bonded: bool | None = None
+    is_sellable: bool | None = None
+
+
+class ProductIn(Input):
+    sku: Code
+    name: Text
+    hs_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=13)]
+    origin_country: Country
+    declared_unit_value: Money
+    currency: Currency
+    net_weight_g: Grams
+    gross_weight_g: Grams
+    length_mm: Millimetres
+    width_mm: Millimetres
+    height_mm: Millimetres
+    tax_category: Code
+    gtin: Annotated[str, StringConstraints(strip_whitespace=True, max_length=14)] | None = None
+    has_battery: bool = False
+    is_liquid: bool = False
+
+
+class DeclarationLineIn(Input):
+    line_no: Annotated[int, Field(strict=True, gt=0, le=9999)]
+    sku: Code
+    declared_quantity: Quantity
+    unit_value: Money
+    currency: Currency
+    origin_country: Country
+
+
+class DeclarationIn(Input):
+    number: Annotated[
+        str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9\-]{4,32}$")
+    ]
+    warehouse_code: Code
+    importer: Text
+    arrival_date: date
+    lines: Annotated[list[DeclarationLineIn], Field(min_length=1, max_length=999)]
+
+
+class ReceiveIn(Input):
+    product_code: Code
+    lot_number: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
+    ]
+    quantity: Quantity
+    dock_barcode: Code
+    expiry_date: date | None = None
+    production_date: date | None = None
+    line_no: Annotated[int, Field(strict=True, gt=0)] | None = None
+    accept_over: bool = False
+
+
+class RelocateIn(Input):
+    product_code: Code
+    lot_number: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
+    ]
+    quantity: Quantity
+    from_barcode: Code
+    to_barcode: Code
+
+
+class StockQuery(Input):
+    sku: Code | None = None
+    lot: Annotated[str, StringConstraints(max_length=64)] | None = None
+    location: Code | None = None
+    bonded: bool | None = None
+    sellable: bool | None = None
+    include_virtual: bool = False
+    as_of: datetime | None = None
+
+    @field_validator("as_of")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give a time zone, e.g. 2026-11-22T08:00:00Z")
+        return value.astimezone(UTC) if value else None
+
+
+class MovesQuery(Input):
+    sku: Code | None = None
+    location: Code | None = None
+    operation_id: Annotated[int, Field(gt=0)] | None = None
+    after_id: Annotated[int, Field(ge=0)] = 0
+    limit: Annotated[int, Field(gt=0, le=1000)] = 100
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_json(model: type[M]) -> M:
+    body = request.get_json(silent=True)
+    if body is None:
+        raise InvalidInput("the request body must be a JSON object", field="body")
+    if not isinstance(body, dict):
+        raise InvalidInput("the request body must be a JSON object", field="body")
+    return model.model_validate(body)
+
+
+def parse_query(model: type[M]) -> M:
+    return model.model_validate({key: request.args.get(key) for key in request.args})
