@@ -19,33 +19,41 @@ from sqlalchemy import create_engine, text
 from config import load_settings
 from wms import migrate
 from wms.db import Database
-from wms.models import Base
+from wms.models import Base, append_only
 from wms.web.app import create_app
 
 PG_ENV = "WMS_TEST_DATABASE_URL"
 
 
-def _prepare_postgres(url: str) -> None:
+def _private_schema(url: str) -> Iterator[str]:
+    """A schema of this run's own, so that runs sharing one PostgreSQL never collide."""
+    schema = f"wms_test_{os.getpid()}"
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    except Exception as exc:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+    except Exception as exc:  # noqa: BLE001 - any failure to reach it ends the run
         pytest.exit(f"{PG_ENV} is set but PostgreSQL is unreachable: {exc}", returncode=3)
-    finally:
-        engine.dispose()
+    separator = "&" if "?" in url else "?"
+    yield f"{url}{separator}options=-csearch_path%3D{schema}"
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = os.environ.get(PG_ENV)
-    if url:
-        _prepare_postgres(url)
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    base = os.environ.get(PG_ENV)
+    if base:
+        schemas = _private_schema(base)
+        url = next(schemas)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     migrate.upgrade(url)
-    return url
+    yield url
+    if base:
+        next(schemas, None)
 
 
 def wipe(database: Database) -> None:
@@ -53,11 +61,13 @@ def wipe(database: Database) -> None:
     tables = list(reversed(Base.metadata.sorted_tables))
     with database.engine.begin() as conn:
         if database.dialect == "postgresql":
+            # TRUNCATE fires no row triggers, so the append-only guard stays in place.
             names = ", ".join(t.name for t in tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
-            for table in tables:
-                conn.execute(table.delete())
+            with append_only.lifted(conn):
+                for table in tables:
+                    conn.execute(table.delete())
 
 
 @pytest.fixture

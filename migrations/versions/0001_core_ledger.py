@@ -3,7 +3,7 @@ and the customs account book.
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 19:56:05.718030
+Create Date: 2026-11-22 20:06:34.209885
 """
 
 from collections.abc import Sequence
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from wms.models import append_only
 from wms.models.types import Money, UTCDateTime
 
 revision: str = "0001"
@@ -348,17 +349,22 @@ def upgrade() -> None:
             ["to_location_id"], ["locations.id"], name=op.f("fk_moves_to_location_id_locations")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_moves")),
-        sa.UniqueConstraint("reverses_move_id", name=op.f("uq_moves_reverses_move_id")),
     )
     with op.batch_alter_table("moves", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_moves_from_location_id"), ["from_location_id"], unique=False
         )
-        batch_op.create_index("ix_moves_lot_time", ["lot_id", "created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_moves_operation_id"), ["operation_id"], unique=False)
         batch_op.create_index("ix_moves_product_time", ["product_id", "created_at"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_moves_to_location_id"), ["to_location_id"], unique=False
+        )
+        batch_op.create_index(
+            "uq_moves_reverses_move_id",
+            ["reverses_move_id"],
+            unique=True,
+            sqlite_where=sa.text("reverses_move_id IS NOT NULL"),
+            postgresql_where=sa.text("reverses_move_id IS NOT NULL"),
         )
 
     op.create_table(
@@ -392,19 +398,28 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_quants_product_location", ["product_id", "location_id"], unique=False
         )
+    dialect = op.get_bind().dialect.name
+    for statement in append_only.create_statements(dialect):
+        op.execute(statement)
 
 
 def downgrade() -> None:
+    for statement in append_only.drop_statements(op.get_bind().dialect.name):
+        op.execute(statement)
     with op.batch_alter_table("quants", schema=None) as batch_op:
         batch_op.drop_index("ix_quants_product_location")
         batch_op.drop_index("ix_quants_location")
 
     op.drop_table("quants")
     with op.batch_alter_table("moves", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_moves_reverses_move_id",
+            sqlite_where=sa.text("reverses_move_id IS NOT NULL"),
+            postgresql_where=sa.text("reverses_move_id IS NOT NULL"),
+        )
         batch_op.drop_index(batch_op.f("ix_moves_to_location_id"))
         batch_op.drop_index("ix_moves_product_time")
         batch_op.drop_index(batch_op.f("ix_moves_operation_id"))
-        batch_op.drop_index("ix_moves_lot_time")
         batch_op.drop_index(batch_op.f("ix_moves_from_location_id"))
 
     op.drop_table("moves")

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -65,7 +66,14 @@ class Move(Base):
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("from_location_id <> to_location_id", name="distinct_locations"),
         Index("ix_moves_product_time", "product_id", "created_at"),
-        Index("ix_moves_lot_time", "lot_id", "created_at"),
+        # Most moves reverse nothing: a partial index keeps them out of it.
+        Index(
+            "uq_moves_reverses_move_id",
+            "reverses_move_id",
+            unique=True,
+            sqlite_where=text("reverses_move_id IS NOT NULL"),
+            postgresql_where=text("reverses_move_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
@@ -79,7 +87,7 @@ class Move(Base):
     document_ref: Mapped[str | None] = mapped_column(String(64))
     actor: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
-    reverses_move_id: Mapped[int | None] = mapped_column(ForeignKey("moves.id"), unique=True)
+    reverses_move_id: Mapped[int | None] = mapped_column(ForeignKey("moves.id"))
 
 
 class Quant(Base):

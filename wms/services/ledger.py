@@ -93,11 +93,19 @@ def replayed_result(session: Session, key: str, fingerprint: str) -> dict[str, A
 def places(
     session: Session, location_ids: set[int], *, active_only: bool = True
 ) -> dict[int, Place]:
-    rows = session.execute(
-        select(
-            Location.id, Location.kind, Location.is_bonded, Location.is_sellable, Location.active
-        ).where(Location.id.in_(location_ids))
-    ).all()
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                Location.id,
+                Location.kind,
+                Location.is_bonded,
+                Location.is_sellable,
+                Location.active,
+            ).where(Location.id.in_(location_ids))
+        )
+        .all()
+    )
     return {
         r.id: Place(r.id, r.kind, r.is_bonded, r.is_sellable)
         for r in rows
@@ -175,9 +183,11 @@ def _check_lines(lines: Sequence[MoveLine]) -> None:
 
 
 def _lots(session: Session, lot_ids: set[int]) -> dict[int, tuple[int, int | None]]:
-    rows = session.execute(
-        select(Lot.id, Lot.product_id, Lot.entry_line_id).where(Lot.id.in_(lot_ids))
-    ).all()
+    rows = (
+        session.connection()
+        .execute(select(Lot.id, Lot.product_id, Lot.entry_line_id).where(Lot.id.in_(lot_ids)))
+        .all()
+    )
     found = {r.id: (r.product_id, r.entry_line_id) for r in rows}
     for lot_id in lot_ids - found.keys():
         raise NotFound(f"lot {lot_id} does not exist", field="lot_id")
@@ -202,79 +212,169 @@ def _apply_to_quants(
             reserved[src] -= line.quantity
         first_line.setdefault(src, i)
 
-    # Lock every existing row we touch, in id order, so concurrent posters queue
-    # instead of deadlocking; SQLite is already serialised by BEGIN IMMEDIATE.
-    stmt = (
-        select(Quant.id, Quant.lot_id, Quant.location_id, Quant.quantity, Quant.reserved_quantity)
-        .where(tuple_(Quant.lot_id, Quant.location_id).in_(list(on_hand)))
-        .order_by(Quant.id)
-    )
-    if conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    existing = {(r.lot_id, r.location_id): r for r in session.execute(stmt)}
-
-    for key, delta in on_hand.items():
-        if not where[key[1]].kind.is_physical:
-            continue
-        row = existing.get(key)
-        qty, res = (row.quantity, row.reserved_quantity) if row else (0, 0)
-        new_qty, new_res = qty + delta, res + reserved.get(key, 0)
-        if new_res < 0 or new_qty < new_res:
-            _refuse_shortage(session, key, first_line.get(key, 0), qty, res, reserved.get(key, 0))
-
-    table = Quant.__table__
-    updates = [
-        {"b_id": existing[key].id, "b_dq": delta, "b_dr": reserved.get(key, 0)}
+    # Only what a physical place gives up needs checking.  Those rows are locked in
+    # id order (SELECT ... FOR UPDATE) so that concurrent posters queue rather than
+    # deadlock and the check holds until commit; SQLite is already serialised by
+    # BEGIN IMMEDIATE.  Additions need no read: the upsert below adds atomically.
+    decreasing = [
+        key
         for key, delta in on_hand.items()
-        if key in existing and (delta or reserved.get(key, 0))
+        if where[key[1]].kind.is_physical and (delta < 0 or reserved.get(key))
     ]
-    if updates:
-        conn.execute(
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values(
-                quantity=table.c.quantity + bindparam("b_dq"),
-                reserved_quantity=table.c.reserved_quantity + bindparam("b_dr"),
-            ),
-            updates,
-        )
-    inserts = [
-        {
-            "product_id": lots[lot_id][0],
-            "lot_id": lot_id,
-            "location_id": location_id,
-            "quantity": delta,
-            "reserved_quantity": 0,
-            "negative_allowed": not where[location_id].kind.is_physical,
-        }
-        for (lot_id, location_id), delta in on_hand.items()
-        if (lot_id, location_id) not in existing
+    if decreasing:
+        stmt = select(
+            Quant.lot_id, Quant.location_id, Quant.quantity, Quant.reserved_quantity
+        ).order_by(Quant.id)
+        if conn.dialect.name == "postgresql":
+            stmt = stmt.where(tuple_(Quant.lot_id, Quant.location_id).in_(decreasing))
+            stmt = stmt.with_for_update()
+        else:
+            # Nothing to lock; two plain IN lists are much cheaper than row values.
+            stmt = stmt.where(
+                Quant.lot_id.in_({k[0] for k in decreasing}),
+                Quant.location_id.in_({k[1] for k in decreasing}),
+            )
+        current = {(r[0], r[1]): (r[2], r[3]) for r in conn.execute(stmt)}
+        for key in decreasing:
+            qty, res = current.get(key, (0, 0))
+            take_res = reserved.get(key, 0)
+            new_qty, new_res = qty + on_hand[key], res + take_res
+            if new_res < 0 or new_qty < new_res:
+                _refuse_shortage(session, key, first_line.get(key, 0), qty, res, take_res)
+
+    # Decreases go to rows known to exist (checked above); SQLite checks an upsert's
+    # candidate row before resolving the conflict, so they cannot share the upsert.
+    checked = set(decreasing)
+    adjust = [
+        (on_hand[key], reserved.get(key, 0), *key)
+        for key in sorted(checked)
+        if on_hand[key] or reserved.get(key)
     ]
-    if inserts:
-        conn.execute(_quant_upsert(conn), inserts)
+    if adjust:
+        _executemany(conn, "quant_adjust", adjust)
+    add = [
+        (lots[key[0]][0], *key, on_hand[key], 0, not where[key[1]].kind.is_physical)
+        for key in sorted(on_hand.keys() - checked)  # a fixed order: fewer lock waits
+        if on_hand[key]
+    ]
+    if add:
+        _executemany(conn, "quant_upsert", add)
 
 
-def _quant_upsert(conn: Connection) -> Any:
-    """INSERT ... ON CONFLICT add: a row created by a concurrent poster is added to."""
+def _quant_adjust(_dialect_name: str) -> Any:
     table = Quant.__table__
-    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    stmt = dialect_insert(table)
+    return (
+        update(table)
+        .where(table.c.lot_id == bindparam("l"), table.c.location_id == bindparam("loc"))
+        .values(
+            quantity=table.c.quantity + bindparam("dq"),
+            reserved_quantity=table.c.reserved_quantity + bindparam("dr"),
+        )
+    )
+
+
+def _quant_upsert(dialect_name: str) -> Any:
+    """INSERT ... ON CONFLICT add: one statement creates or adjusts a quant."""
+    table = Quant.__table__
+    dialect_insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+    stmt = dialect_insert(table).values(
+        product_id=bindparam("p"),
+        lot_id=bindparam("l"),
+        location_id=bindparam("loc"),
+        quantity=bindparam("dq"),
+        reserved_quantity=bindparam("dr"),
+        negative_allowed=bindparam("neg"),
+    )
     return stmt.on_conflict_do_update(
         index_elements=[table.c.lot_id, table.c.location_id],
-        set_={"quantity": table.c.quantity + stmt.excluded.quantity},
+        set_={
+            "quantity": table.c.quantity + stmt.excluded.quantity,
+        },
     )
+
+
+def _move_insert(_dialect_name: str) -> Any:
+    table = Move.__table__
+    return insert(table).values(
+        operation_id=bindparam("op"),
+        product_id=bindparam("p"),
+        lot_id=bindparam("l"),
+        quantity=bindparam("q"),
+        from_location_id=bindparam("src"),
+        to_location_id=bindparam("dst"),
+        reason=bindparam("reason"),
+        document_ref=bindparam("doc"),
+        actor=bindparam("actor"),
+        created_at=bindparam("at"),
+        reverses_move_id=bindparam("rev"),
+    )
+
+
+def _book_update(_dialect_name: str) -> Any:
+    table = AccountBookLine.__table__
+    return (
+        update(table)
+        .where(table.c.entry_line_id == bindparam("line"))
+        .values({c: table.c[c] + bindparam(c) for c in BOOK_COLUMNS})
+    )
+
+
+_STATEMENTS = {
+    "quant_adjust": _quant_adjust,
+    "quant_upsert": _quant_upsert,
+    "move_insert": _move_insert,
+    "book_update": _book_update,
+}
+_PARAM_ORDER = {
+    "quant_adjust": ("dq", "dr", "l", "loc"),
+    "quant_upsert": ("p", "l", "loc", "dq", "dr", "neg"),
+    "move_insert": ("op", "p", "l", "q", "src", "dst", "reason", "doc", "actor", "at", "rev"),
+    "book_update": (*BOOK_COLUMNS, "line"),
+}
+_compiled: dict[tuple[str, str], tuple[str, tuple[int, ...] | None, bool]] = {}
+
+
+def _executemany(conn: Connection, name: str, rows: list[tuple[Any, ...]]) -> int:
+    """executemany of a hot statement, compiled once per dialect.
+
+    These three statements carry every move; going straight to the driver with
+    ready-made tuples skips SQLAlchemy's per-row parameter processing, which was
+    most of the posting time.  Values must already be what the driver takes.
+    """
+    dialect = conn.dialect
+    cached = _compiled.get((dialect.name, name))
+    if cached is None:
+        compiled = _STATEMENTS[name](dialect.name).compile(dialect=dialect)
+        order = _PARAM_ORDER[name]
+        positions = compiled.positiontup
+        # None: the tuples are already in the driver's order, or the driver takes dicts.
+        index = (
+            None
+            if positions is None or tuple(positions) == order
+            else tuple(order.index(p) for p in positions)
+        )
+        cached = (compiled.string, index, positions is None)
+        _compiled[(dialect.name, name)] = cached
+    sql, index, named = cached
+    params: list[Any] = rows
+    if named:
+        order = _PARAM_ORDER[name]
+        params = [dict(zip(order, row, strict=True)) for row in rows]
+    elif index is not None:
+        params = [tuple(row[i] for i in index) for row in rows]
+    return conn.exec_driver_sql(sql, params).rowcount
 
 
 def _refuse_shortage(
     session: Session, key: tuple[int, int], line_index: int, qty: int, res: int, take_res: int
 ) -> None:
     lot_id, location_id = key
-    sku, lot_number, location = session.execute(
-        select(Product.sku, Lot.lot_number, Location.code)
+    sku, lot_number = session.execute(
+        select(Product.sku, Lot.lot_number)
         .join(Lot, Lot.product_id == Product.id)
-        .join(Location, Location.id == location_id)
         .where(Lot.id == lot_id)
     ).one()
+    location = session.scalar(select(Location.barcode).where(Location.id == location_id))
     available = res if take_res else qty - res
     what = "reserved" if take_res else "available"
     raise InsufficientStock(
@@ -301,22 +401,26 @@ def _insert_moves(
     reverses = list(reverses_move_ids) if reverses_move_ids else [None] * len(lines)
     if len(reverses) != len(lines):
         raise ValueError("one reversed move id per line")
-    conn.execute(
-        insert(Move.__table__),
+    # Bound once for the whole batch, through the column's own type (UTC, SQLite text).
+    created_at = Move.__table__.c.created_at.type
+    stamp = created_at.dialect_impl(conn.dialect).bind_processor(conn.dialect)(at)
+    _executemany(
+        conn,
+        "move_insert",
         [
-            {
-                "operation_id": operation.id,
-                "product_id": lots[line.lot_id][0],
-                "lot_id": line.lot_id,
-                "quantity": line.quantity,
-                "from_location_id": line.from_location_id,
-                "to_location_id": line.to_location_id,
-                "reason": reason,
-                "document_ref": document_ref,
-                "actor": actor,
-                "created_at": at,
-                "reverses_move_id": reversed_id,
-            }
+            (
+                operation.id,
+                lots[line.lot_id][0],
+                line.lot_id,
+                line.quantity,
+                line.from_location_id,
+                line.to_location_id,
+                reason.value,
+                document_ref,
+                actor,
+                stamp,
+                reversed_id,
+            )
             for line, reversed_id in zip(lines, reverses, strict=True)
         ],
     )
@@ -330,34 +434,24 @@ def _apply_to_book(
     *,
     reversal: bool,
 ) -> None:
-    totals: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BOOK_COLUMNS, 0))
+    moved: dict[tuple[int, int, int], int] = defaultdict(int)
     for line in lines:
         entry_line_id = lots[line.lot_id][1]
-        if entry_line_id is None:
-            continue
-        delta = book_delta(
-            where[line.from_location_id],
-            where[line.to_location_id],
-            line.quantity,
-            reversal=reversal,
-        )
-        for column, n in delta.items():
-            totals[entry_line_id][column] += n
+        if entry_line_id is not None:
+            moved[(entry_line_id, line.from_location_id, line.to_location_id)] += line.quantity
+    totals: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BOOK_COLUMNS, 0))
+    per_unit: dict[tuple[int, int], dict[str, int]] = {}
+    for (entry_line_id, src, dst), quantity in moved.items():
+        if (src, dst) not in per_unit:
+            per_unit[(src, dst)] = book_delta(where[src], where[dst], 1, reversal=reversal)
+        for column, n in per_unit[(src, dst)].items():
+            totals[entry_line_id][column] += n * quantity
     rows = [
-        {"b_id": line_id, **{f"b_{c}": v[c] for c in BOOK_COLUMNS}}
-        for line_id, v in totals.items()
+        (*(v[c] for c in BOOK_COLUMNS), line_id)
+        for line_id, v in sorted(totals.items())
         if any(v.values())
     ]
-    if not rows:
-        return
-    table = AccountBookLine.__table__
-    result = conn.execute(
-        update(table)
-        .where(table.c.entry_line_id == bindparam("b_id"))
-        .values({c: table.c[c] + bindparam(f"b_{c}") for c in BOOK_COLUMNS}),
-        rows,
-    )
-    if result.rowcount != len(rows):
+    if rows and _executemany(conn, "book_update", rows) != len(rows):
         raise RuntimeError("an entry-declaration line has no account-book row")
 
 
