@@ -28,13 +28,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select
 
-from wms import migrate  # noqa: E402
-from wms.db import Database  # noqa: E402
-from wms.models import Location, LocationKind, Lot, Move, MoveReason  # noqa: E402
-from wms.services import catalog, inbound, ledger, stock  # noqa: E402
-from wms.services.ledger import MoveLine  # noqa: E402
+from wms import migrate
+from wms.db import Database
+from wms.models import Location, LocationKind, Lot, Move, MoveReason
+from wms.services import catalog, inbound, ledger, stock
+from wms.services.ledger import MoveLine
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 YEAR = timedelta(days=365)

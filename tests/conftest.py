@@ -33,7 +33,7 @@ def _private_schema(url: str) -> Iterator[str]:
         with engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
             conn.execute(text(f"CREATE SCHEMA {schema}"))
-    except Exception as exc:  # noqa: BLE001 - any failure to reach it ends the run
+    except Exception as exc:
         pytest.exit(f"{PG_ENV} is set but PostgreSQL is unreachable: {exc}", returncode=3)
     separator = "&" if "?" in url else "?"
     yield f"{url}{separator}options=-csearch_path%3D{schema}"

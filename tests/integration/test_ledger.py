@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from tests import factories as f
 from wms.db import Database
-from wms.models import Location, LocationKind, Lot, Move, MoveReason, Quant, StockOperation
+from wms.models import Location, Lot, Move, MoveReason, Quant, StockOperation
 from wms.services import account_book, catalog, ledger, stock
 from wms.services.errors import IdempotencyKeyReused, InsufficientStock, InvalidInput, NotFound
 from wms.services.ledger import MoveLine
