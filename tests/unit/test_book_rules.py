@@ -33,6 +33,7 @@ DOMESTIC = Place(14, K.DOMESTIC, is_bonded=False, is_sellable=False)
         (BIN, SHOWROOM, {"on_display_loan": 5}),
         (SHOWROOM, BIN, {"on_display_loan": -5, "returned": 5}),
         (SHOWROOM, SCRAP, {"on_display_loan": -5, "written_off": 5}),
+        (CUSTOMER, SHOWROOM, {"on_display_loan": 5, "released": -5}),
         (BIN, SCRAP, {"written_off": 5}),
         (SCRAP, BIN, {"written_off": -5}),
         (BIN, COUNT, {"adjusted": -5}),

@@ -51,13 +51,16 @@ def _forward(src: Place, dst: Place, q: int) -> BookDelta:
             return {"on_display_loan": -q, "returned": q}
         return {}
     if dst.in_book:  # into the bonded account
+        into: BookDelta = {"on_display_loan": q} if dst.is_showroom else {}
         if src.kind is LocationKind.CUSTOMER:
-            return {"released": -q}  # a consumer return back into the zone
-        if src.kind is LocationKind.SCRAP:
-            return {"written_off": -q}
-        if src.kind is LocationKind.COUNT_DIFF:
-            return {"adjusted": q}
-        return {"received": q}
+            into["released"] = -q  # a consumer return back into the zone
+        elif src.kind is LocationKind.SCRAP:
+            into["written_off"] = -q
+        elif src.kind is LocationKind.COUNT_DIFF:
+            into["adjusted"] = q
+        else:
+            into["received"] = q
+        return into
     if src.in_book:  # out of the bonded account
         delta: BookDelta = {"on_display_loan": -q} if src.is_showroom else {}
         if dst.kind is LocationKind.SUPPLIER:

@@ -431,19 +431,20 @@ def _relocate(
 
 
 def _lot_at(session: Session, product_id: int, lot_number: str, location_id: int) -> Lot:
-    """The lot with this number that has stock at the location (lot numbers can repeat
-    across declarations; the place disambiguates)."""
-    lots = session.scalars(
+    """The lot with this number at the location (lot numbers can repeat across
+    declarations; the place disambiguates, oldest lot with stock first).  A lot that was
+    here and is used up is still found, so the poster can say "only 0 available"."""
+    lot = session.scalars(
         select(Lot)
         .join(Quant, Quant.lot_id == Lot.id)
         .where(
             Lot.product_id == product_id,
             Lot.lot_number == lot_number.strip(),
             Quant.location_id == location_id,
-            Quant.quantity > 0,
         )
-        .order_by(Lot.id)
-    ).all()
-    if not lots:
-        raise NotFound(f"no stock of lot {lot_number} of this product here", field="lot_number")
-    return lots[0]
+        .order_by((Quant.quantity > 0).desc(), Lot.id)
+        .limit(1)
+    ).first()
+    if lot is None:
+        raise NotFound(f"lot {lot_number} of this product was never here", field="lot_number")
+    return lot
