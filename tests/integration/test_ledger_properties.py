@@ -57,7 +57,7 @@ def make_machine(database_url: str) -> type[RuleBasedStateMachine]:
             self.keys += 1
             return f"prop-{self.keys}"
 
-        def attempt(self, work, expect_ok: bool) -> dict | None:  # noqa: ANN001
+        def attempt(self, work, expect_ok: bool) -> dict | None:
             try:
                 result = unit_of_work.run(self.db, work)
             except ServiceError:
@@ -143,7 +143,7 @@ def make_machine(database_url: str) -> type[RuleBasedStateMachine]:
             line = MoveLine(lot_id, qty, self.location_ids[source], self.location_ids[dest])
             key = self.key()
 
-            def work(s):  # noqa: ANN001, ANN202
+            def work(s):
                 op = ledger.post(
                     s,
                     idempotency_key=key,
