@@ -99,3 +99,21 @@ def test_the_same_request_arriving_eight_times_at_once_posts_once(last_ten: Data
     moves, operations, where = counts(last_ten)
     assert (moves, operations) == (before_moves + 1, before_ops + 1)
     assert where == {f.BINS[0]: 9, f.BINS[1]: 1}
+
+
+def test_racing_receipts_never_pass_the_declared_quantity_unconfirmed(db: Database):
+    from wms.services.errors import OverReceipt
+
+    f.build_warehouse(db)
+    f.declare(db, "ED-R", (f.SERUM.sku, 100))
+
+    def receive(i: int) -> Callable[[], dict[str, Any]]:
+        request = inbound.ReceiveInput("ED-R", f.SERUM.sku, "S1", 20, f.DOCK, f"r-{i}", "dock")
+        return lambda: unit_of_work.run(db, lambda s: inbound.receive(s, request))
+
+    results = race([receive(i) for i in range(8)])
+    assert sum(isinstance(r, dict) for r in results) == 5, results
+    assert sum(isinstance(r, OverReceipt) for r in results) == 3, results
+    with db.reading() as s:
+        assert inbound.declaration_summary(s, "ED-R")["lines"][0]["received_quantity"] == 100
+        assert account_book.reconcile(s) == []

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wms.models import (
@@ -16,10 +16,8 @@ from wms.models import (
     DiscrepancyKind,
     EntryDeclaration,
     EntryDeclarationLine,
-    Location,
     LocationKind,
     Lot,
-    Move,
     MoveReason,
     Quant,
     ReceiptDiscrepancy,
@@ -133,30 +131,20 @@ def declaration_by_number(session: Session, number: str) -> EntryDeclaration:
     return declaration
 
 
-def received_by_line(session: Session, line_ids: list[int]) -> dict[int, int]:
-    """Net quantity received per declaration line, from the ledger itself."""
-    supplier_kinds = (LocationKind.SUPPLIER,)
-    src = Location.__table__.alias("src")
-    dst = Location.__table__.alias("dst")
-    inbound = (
-        select(Lot.entry_line_id, func.sum(Move.quantity))
-        .join(Lot, Lot.id == Move.lot_id)
-        .join(src, src.c.id == Move.from_location_id)
-        .where(Lot.entry_line_id.in_(line_ids), src.c.kind.in_(supplier_kinds))
-        .group_by(Lot.entry_line_id)
+def received_by_line(
+    session: Session, line_ids: list[int], *, lock: bool = False
+) -> dict[int, int]:
+    """Net quantity received per declaration line, from the account book (kept with the
+    ledger in the same transaction, and reconciled against it independently).
+    ``lock`` holds the rows until commit, so two receipts cannot both pass the
+    over-receipt check."""
+    stmt = select(AccountBookLine.entry_line_id, AccountBookLine.received).where(
+        AccountBookLine.entry_line_id.in_(line_ids)
     )
-    outbound = (
-        select(Lot.entry_line_id, func.sum(Move.quantity))
-        .join(Lot, Lot.id == Move.lot_id)
-        .join(dst, dst.c.id == Move.to_location_id)
-        .where(Lot.entry_line_id.in_(line_ids), dst.c.kind.in_(supplier_kinds))
-        .group_by(Lot.entry_line_id)
-    )
+    if lock:
+        stmt = stmt.with_for_update()
     totals = dict.fromkeys(line_ids, 0)
-    for line_id, qty in session.execute(inbound):
-        totals[line_id] += int(qty)
-    for line_id, qty in session.execute(outbound):
-        totals[line_id] -= int(qty)
+    totals.update(session.execute(stmt).tuples().all())
     return totals
 
 
@@ -187,7 +175,7 @@ def receive(session: Session, data: ReceiveInput, *, at: datetime | None = None)
     if dock.warehouse_id != declaration.warehouse_id:
         raise InvalidInput("this dock is in another warehouse", field="dock_barcode")
 
-    received_before = received_by_line(session, [line.id])[line.id]
+    received_before = received_by_line(session, [line.id], lock=True)[line.id]
     received_after = received_before + data.quantity
     if received_after > line.declared_quantity and not data.accept_over:
         raise OverReceipt(

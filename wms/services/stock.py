@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -46,6 +46,9 @@ class StockRow:
 
 
 def on_hand(session: Session, where: StockFilter, as_of: datetime | None = None) -> list[StockRow]:
+    if as_of is not None and where.lot_id is not None and where.product_id is None:
+        # Moves are indexed by (product, time): let the lot's product narrow the scan.
+        where = replace(where, product_id=session.get_one(Lot, where.lot_id).product_id)
     balances = _now(where) if as_of is None else _as_of(where, as_of)
     sub = balances.subquery()
     stmt = (
@@ -97,7 +100,7 @@ def _now(where: StockFilter) -> Select[Any]:
 
 def _as_of(where: StockFilter, as_of: datetime) -> Select[Any]:
     """Replays moves up to ``as_of`` (inclusive): each move counts in at its destination
-    and out at its source.  Indexed by (product, time) and (lot, time)."""
+    and out at its source.  Indexed by (product, time), and by location."""
 
     def side(location: Any, sign: int) -> Select[Any]:
         stmt = select(

@@ -2,7 +2,8 @@
 
 Two kinds of failure are worth a retry and nothing else is:
 - a concurrent twin of the same request committed first (the idempotency key's unique
-  index refused ours): the retry finds its result and answers the same;
+  index refused ours): the retry finds its result and answers the same; likewise a
+  concurrent reversal of the same operation: the retry says it is already reversed;
 - PostgreSQL aborted us as a deadlock victim or for a serialisation failure.
 """
 
@@ -24,7 +25,8 @@ _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_det
 def _is_retryable(exc: DBAPIError) -> bool:
     text = str(exc.orig)
     if isinstance(exc, IntegrityError):
-        return "idempotency_key" in text
+        # A twin request, or a twin reversal, committed first: the retry answers as it did.
+        return "idempotency_key" in text or "reverses_operation_id" in text
     return getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
 
 
