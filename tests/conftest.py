@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -79,11 +78,12 @@ def db(database_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture
-def app(db: Database, tmp_path: Path) -> Flask:
+def app(db: Database) -> Iterator[Flask]:
     settings = load_settings(database_url=db.url, secret_key="test", environment="test")
     application = create_app(settings)
     application.config["TESTING"] = True
-    return application
+    yield application
+    application.extensions["wms.db"].dispose()
 
 
 @pytest.fixture

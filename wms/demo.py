@@ -285,10 +285,6 @@ class LineRow:
     lots: tuple[int, ...]
     damaged: int = 0  # units of the first lot found damaged: put away to quarantine
 
-    @property
-    def received(self) -> int:
-        return sum(self.lots)
-
 
 @dataclass(frozen=True)
 class DeclarationRow:
@@ -597,9 +593,8 @@ def _close(
     database: Database, declaration: DeclarationRow, progress: Callable[[str], None]
 ) -> None:
     with database.transaction() as session:
-        if inbound.declaration_by_number(session, declaration.number).status is (
-            DeclarationStatus.CLOSED
-        ):
+        current = inbound.declaration_by_number(session, declaration.number)
+        if current.status is DeclarationStatus.CLOSED:
             return
         discrepancies = inbound.close_declaration(session, declaration.number, actor=ACTOR)
         found = ", ".join(f"{d.kind.value} {d.quantity}" for d in discrepancies) or "none"

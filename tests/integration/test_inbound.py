@@ -100,3 +100,34 @@ def test_putaway_of_more_than_is_on_the_dock_is_refused_and_writes_nothing(wareh
     with warehouse.reading() as s:
         assert stock.total_on_hand(s, stock.StockFilter()) == 5
         assert stock.on_hand(s, stock.StockFilter(location_id=None))[0].location == f.DOCK
+
+
+def test_one_lot_number_under_two_declarations_needs_saying_which(warehouse: Database):
+    f.declare(warehouse, "ED-2", (f.MILK.sku, 50))
+    f.receive(warehouse, "ED-1", f.MILK.sku, "L1", 10)
+    f.receive(warehouse, "ED-2", f.MILK.sku, "L1", 20)
+    with pytest.raises(InvalidInput) as refused:
+        f.putaway(warehouse, f.MILK.sku, "L1", 15)
+    assert refused.value.field == "declaration_number"
+
+    with warehouse.transaction() as s:
+        inbound.putaway(
+            s,
+            inbound.PutawayInput(
+                f.MILK.sku, "L1", 15, f.DOCK, f.BINS[0], "p-ed2", "tester", "ED-2"
+            ),
+        )
+    with warehouse.reading() as s:
+        book = {
+            r.declaration_number: r.balance
+            for r in account_book.account_book(s)
+            if r.sku == f.MILK.sku
+        }
+        rows = stock.on_hand(s, stock.StockFilter())
+        assert account_book.reconcile(s) == []
+    assert book == {"ED-1": 10, "ED-2": 20}
+    assert sorted((r.location, r.quantity) for r in rows) == [
+        (f.BINS[0], 15),
+        (f.DOCK, 5),
+        (f.DOCK, 10),
+    ]

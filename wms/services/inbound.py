@@ -78,6 +78,9 @@ class PutawayInput:
     to_barcode: str
     idempotency_key: str
     actor: str
+    # Needed only when the same lot number came in under two declarations and both
+    # are at the source.
+    declaration_number: str | None = None
 
 
 def create_declaration(session: Session, data: DeclarationInput) -> EntryDeclaration:
@@ -395,7 +398,7 @@ def _relocate(
     if source.warehouse_id != target.warehouse_id:
         raise InvalidInput("the two places are in different warehouses", field="to_barcode")
     product = product_by_code(session, data.product_code, field="product_code")
-    lot = _lot_at(session, product.id, data.lot_number, source.id)
+    lot = _lot_at(session, product.id, data.lot_number, source.id, data.declaration_number)
     operation = ledger.post(
         session,
         idempotency_key=data.idempotency_key,
@@ -418,21 +421,39 @@ def _relocate(
     return {**operation.result, "replayed": False}
 
 
-def _lot_at(session: Session, product_id: int, lot_number: str, location_id: int) -> Lot:
-    """The lot with this number at the location (lot numbers can repeat across
-    declarations; the place disambiguates, oldest lot with stock first).  A lot that was
-    here and is used up is still found, so the poster can say "only 0 available"."""
-    lot = session.scalars(
-        select(Lot)
+def _lot_at(
+    session: Session,
+    product_id: int,
+    lot_number: str,
+    location_id: int,
+    declaration_number: str | None,
+) -> Lot:
+    """The lot with this number at the location.  Lot numbers can repeat across
+    declarations: if two such lots have stock here, the caller must say which.  A lot
+    that was here and is used up is still found, so the poster can say "only 0
+    available"."""
+    stmt = (
+        select(Lot, Quant.quantity, EntryDeclaration.number)
         .join(Quant, Quant.lot_id == Lot.id)
+        .outerjoin(EntryDeclarationLine, EntryDeclarationLine.id == Lot.entry_line_id)
+        .outerjoin(EntryDeclaration, EntryDeclaration.id == EntryDeclarationLine.declaration_id)
         .where(
             Lot.product_id == product_id,
             Lot.lot_number == lot_number.strip(),
             Quant.location_id == location_id,
         )
         .order_by((Quant.quantity > 0).desc(), Lot.id)
-        .limit(1)
-    ).first()
-    if lot is None:
+    )
+    if declaration_number is not None:
+        stmt = stmt.where(EntryDeclaration.number == declaration_number)
+    found = session.execute(stmt).all()
+    if not found:
         raise NotFound(f"lot {lot_number} of this product was never here", field="lot_number")
-    return lot
+    with_stock = [number for _lot, quantity, number in found if quantity > 0]
+    if len(with_stock) > 1:
+        raise InvalidInput(
+            f"lot {lot_number} is here under declarations {', '.join(map(str, with_stock))}: "
+            "say which",
+            field="declaration_number",
+        )
+    return found[0][0]

@@ -108,6 +108,7 @@ class RelocateIn(Input):
     quantity: Quantity
     from_barcode: Code
     to_barcode: Code
+    declaration_number: Code | None = None
 
 
 class StockQuery(Input):
