@@ -68,3 +68,9 @@ class Money(TypeDecorator[Decimal]):
         if dialect.name == "sqlite":
             return (Decimal(int(value)) / self._factor).quantize(self._quantum)
         return Decimal(value).quantize(self._quantum)
+
+
+def money_text(value: Decimal) -> str:
+    """Money as text at its stored scale, so an answer reads the same before and after
+    the database has seen it."""
+    return str(value.quantize(Money._quantum))

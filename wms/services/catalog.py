@@ -14,6 +14,8 @@ from wms.models import Location, LocationKind, Product, Warehouse, Zone
 from wms.services.errors import Conflict, InvalidInput, NotFound
 from wms.services.ledger import utcnow
 
+BARCODE_LENGTH = Location.__table__.c.barcode.type.length
+
 # The virtual counterparts every warehouse gets, so that every event balances.
 VIRTUAL_LOCATIONS: tuple[tuple[LocationKind, str, bool], ...] = (
     (LocationKind.SUPPLIER, "Overseas supplier", False),
@@ -130,6 +132,12 @@ def create_location(session: Session, data: LocationInput) -> Location:
     if is_sellable and data.kind is not LocationKind.BIN:
         raise InvalidInput("only storage bins hold sellable stock", field="is_sellable")
     barcode = data.barcode or f"{warehouse.code}-{data.code}"
+    if len(barcode) > BARCODE_LENGTH:
+        raise InvalidInput(
+            f"the barcode {barcode} would be longer than {BARCODE_LENGTH} characters; "
+            "give a shorter code or a barcode",
+            field="barcode" if data.barcode else "code",
+        )
     if session.scalar(select(Location.id).where(Location.barcode == barcode)):
         raise Conflict(f"barcode {barcode} is already in use", field="barcode")
     if session.scalar(
@@ -171,7 +179,9 @@ def create_product(session: Session, data: ProductInput) -> Product:
     _check_product(data)
     if session.scalar(select(Product.id).where(Product.sku == data.sku)):
         raise Conflict(f"product {data.sku} already exists", field="sku")
-    if data.gtin and session.scalar(select(Product.id).where(Product.gtin == data.gtin)):
+    if data.gtin and session.scalar(
+        select(Product.id).where(Product.gtin.in_(gtin_forms(data.gtin)))
+    ):
         raise Conflict(f"GTIN {data.gtin} belongs to another product", field="gtin")
     product = Product(
         sku=data.sku,
@@ -220,8 +230,16 @@ def product_by_code(session: Session, code: str, *, field: str = "product") -> P
     code = code.strip()
     product = session.scalar(select(Product).where(Product.sku == code))
     if product is None and code.isdigit():
-        candidates = {code, code.zfill(14), code.lstrip("0").zfill(13)}
-        product = session.scalar(select(Product).where(Product.gtin.in_(candidates)))
+        product = session.scalar(select(Product).where(Product.gtin.in_(gtin_forms(code))))
     if product is None:
         raise NotFound(f"no product with SKU or GTIN {code}", field=field)
     return product
+
+
+def gtin_forms(code: str) -> set[str]:
+    """Every way the same GTIN can be written: GTIN-8, -12 and -13 are GTIN-14 with
+    leading zeros, and scanners report whichever form the barcode carries."""
+    if not code.isdigit() or len(code) > 14:
+        return {code}
+    full = code.zfill(14)
+    return {full[-n:] for n in (8, 12, 13, 14) if full[: 14 - n].strip("0") == ""}

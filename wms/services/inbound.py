@@ -22,6 +22,7 @@ from wms.models import (
     Quant,
     ReceiptDiscrepancy,
 )
+from wms.models.types import money_text
 from wms.services import ledger
 from wms.services.catalog import (
     location_by_barcode,
@@ -331,7 +332,7 @@ def declaration_summary(session: Session, number: str) -> dict[str, Any]:
                 "received_quantity": got,
                 "difference": got - line.declared_quantity,
                 "status": status,
-                "unit_value": str(line.unit_value),
+                "unit_value": money_text(line.unit_value),
                 "currency": line.currency,
                 "origin_country": line.origin_country,
                 "discrepancy": (

@@ -20,6 +20,8 @@ from wms.services.errors import (
 log = logging.getLogger(__name__)
 
 STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409}
+# Service fields that reach the API as HTTP headers.
+HEADER_FIELDS = {"idempotency_key": "Idempotency-Key"}
 
 
 def field_path(loc: tuple[Any, ...]) -> str:
@@ -55,7 +57,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError) -> tuple[Response, int]:
         status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
-        return error_response(status, exc.as_dict())
+        body = exc.as_dict()
+        if body.get("field") in HEADER_FIELDS:
+            body["field"] = HEADER_FIELDS[body["field"]]
+        return error_response(status, body)
 
     @app.errorhandler(ValidationError)
     def _validation_error(exc: ValidationError) -> tuple[Response, int]:
@@ -79,4 +84,9 @@ def register_error_handlers(app: Flask) -> None:
             "code": (exc.name or "error").lower().replace(" ", "_"),
             "message": exc.description or exc.name,
         }
-        return error_response(exc.code or 500, body)
+        response, status = error_response(exc.code or 500, body)
+        # Keep what the exception says about itself, e.g. Allow on a 405.
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, status

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from flask import request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -12,47 +12,66 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from wms.models import LocationKind
 from wms.services.errors import InvalidInput
 
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+MAX_ID = 2**63 - 1  # the largest id the database can hold
+
+
+def chars(max_length: int) -> Any:
+    """Trimmed, non-empty text that fits a column of ``max_length``."""
+    return Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
+    ]
+
+
+Code = chars(40)
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
 Quantity = Annotated[int, Field(strict=True, gt=0, le=10_000_000)]
 Grams = Annotated[int, Field(strict=True, gt=0, le=10_000_000)]
 Millimetres = Annotated[int, Field(strict=True, gt=0, le=100_000)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4, allow_inf_nan=False)]
+Barcode = chars(48)
+LotNumber = chars(64)
 
 
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL cannot store NUL in text; no scanner or integration means one.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
+
 
 class WarehouseIn(Input):
-    code: Code
-    name: Text
+    code: chars(16)
+    name: chars(120)
     customs_area_code: Annotated[str, StringConstraints(pattern=r"^\d{4}$")] | None = None
-    address: Text | None = None
+    address: chars(240) | None = None
 
 
 class ZoneIn(Input):
-    code: Code
-    name: Text
+    code: chars(16)
+    name: chars(120)
     is_bonded: bool
 
 
 class LocationIn(Input):
-    warehouse_code: Code
-    code: Code
+    warehouse_code: chars(16)
+    code: chars(32)
     kind: LocationKind
-    name: Text | None = None
+    name: chars(120) | None = None
     barcode: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-_.]{1,48}$")] | None = None
-    zone_code: Code | None = None
+    zone_code: chars(16) | None = None
     is_bonded: bool | None = None
     is_sellable: bool | None = None
 
 
 class ProductIn(Input):
     sku: Code
-    name: Text
+    name: chars(200)
     hs_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=13)]
     origin_country: Country
     declared_unit_value: Money
@@ -62,7 +81,7 @@ class ProductIn(Input):
     length_mm: Millimetres
     width_mm: Millimetres
     height_mm: Millimetres
-    tax_category: Code
+    tax_category: chars(32)
     gtin: Annotated[str, StringConstraints(strip_whitespace=True, max_length=14)] | None = None
     has_battery: bool = False
     is_liquid: bool = False
@@ -81,19 +100,17 @@ class DeclarationIn(Input):
     number: Annotated[
         str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9\-]{4,32}$")
     ]
-    warehouse_code: Code
-    importer: Text
+    warehouse_code: chars(16)
+    importer: chars(200)
     arrival_date: date
     lines: Annotated[list[DeclarationLineIn], Field(min_length=1, max_length=999)]
 
 
 class ReceiveIn(Input):
     product_code: Code
-    lot_number: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
-    ]
+    lot_number: LotNumber
     quantity: Quantity
-    dock_barcode: Code
+    dock_barcode: Barcode
     expiry_date: date | None = None
     production_date: date | None = None
     line_no: Annotated[int, Field(strict=True, gt=0)] | None = None
@@ -102,19 +119,17 @@ class ReceiveIn(Input):
 
 class RelocateIn(Input):
     product_code: Code
-    lot_number: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
-    ]
+    lot_number: LotNumber
     quantity: Quantity
-    from_barcode: Code
-    to_barcode: Code
-    declaration_number: Code | None = None
+    from_barcode: Barcode
+    to_barcode: Barcode
+    declaration_number: chars(32) | None = None
 
 
 class StockQuery(Input):
     sku: Code | None = None
-    lot: Annotated[str, StringConstraints(max_length=64)] | None = None
-    location: Code | None = None
+    lot: LotNumber | None = None
+    location: Barcode | None = None
     bonded: bool | None = None
     sellable: bool | None = None
     include_virtual: bool = False
@@ -123,16 +138,21 @@ class StockQuery(Input):
     @field_validator("as_of")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             raise ValueError("give a time zone, e.g. 2026-11-22T08:00:00Z")
-        return value.astimezone(UTC) if value else None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("lies outside the calendar once converted to UTC") from None
 
 
 class MovesQuery(Input):
     sku: Code | None = None
-    location: Code | None = None
-    operation_id: Annotated[int, Field(gt=0)] | None = None
-    after_id: Annotated[int, Field(ge=0)] = 0
+    location: Barcode | None = None
+    operation_id: Annotated[int, Field(gt=0, le=MAX_ID)] | None = None
+    after_id: Annotated[int, Field(ge=0, le=MAX_ID)] = 0
     limit: Annotated[int, Field(gt=0, le=1000)] = 100
 
 
@@ -140,9 +160,10 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def parse_json(model: type[M]) -> M:
-    body = request.get_json(silent=True)
-    if body is None:
-        raise InvalidInput("the request body must be a JSON object", field="body")
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        raise InvalidInput("the JSON body is nested too deeply", field="body") from None
     if not isinstance(body, dict):
         raise InvalidInput("the request body must be a JSON object", field="body")
     return model.model_validate(body)

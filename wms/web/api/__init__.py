@@ -1,7 +1,19 @@
 """The JSON API (/api/v1): master data, inbound, stock and the account book."""
 
-from flask import Blueprint
+from flask import Blueprint, request
+
+from wms.services.errors import InvalidInput
 
 api = Blueprint("api", __name__)
+
+
+@api.before_request
+def _refuse_nul_characters() -> None:
+    # Path and query text never holds NUL; PostgreSQL could not even compare it.
+    for source in (request.view_args or {}, request.args):
+        for name, value in source.items():
+            if isinstance(value, str) and "\x00" in value:
+                raise InvalidInput("must not contain NUL characters", field=name)
+
 
 from wms.web.api import inbound, ledger, master_data  # noqa: E402, F401  (register routes)

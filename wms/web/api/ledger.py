@@ -13,7 +13,7 @@ from wms.services import account_book, catalog, ledger, stock
 from wms.services.errors import NotFound
 from wms.web.api import api
 from wms.web.context import actor, database, idempotency_key, write
-from wms.web.schemas import MovesQuery, StockQuery, parse_query
+from wms.web.schemas import MAX_ID, MovesQuery, StockQuery, parse_query
 
 Reply = tuple[dict[str, Any], int] | dict[str, Any]
 
@@ -89,7 +89,7 @@ def list_moves() -> Reply:
 @api.get("/operations/<int:operation_id>")
 def get_operation(operation_id: int) -> Reply:
     with database().reading() as s:
-        op = s.get(StockOperation, operation_id)
+        op = s.get(StockOperation, operation_id) if operation_id <= MAX_ID else None
         if op is None:
             raise NotFound(f"operation {operation_id} does not exist", field="operation_id")
         return {
@@ -106,6 +106,8 @@ def get_operation(operation_id: int) -> Reply:
 @api.post("/operations/<int:operation_id>/reversal")
 def reverse(operation_id: int) -> Reply:
     key, who = idempotency_key(), actor()
+    if operation_id > MAX_ID:
+        raise NotFound(f"operation {operation_id} does not exist", field="operation_id")
     result = write(
         lambda s: ledger.reverse_operation(
             s, operation_id=operation_id, idempotency_key=key, actor=who

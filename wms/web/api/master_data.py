@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 
 from wms.models import Location, LocationKind, Product, Warehouse
 from wms.services import catalog
+from wms.services.catalog import gtin_forms
 from wms.services.errors import InvalidInput
 from wms.web.api import api
 from wms.web.api import serialize as out
@@ -88,9 +89,15 @@ def create_product() -> Reply:
 def list_products() -> Reply:
     stmt = select(Product).where(Product.active.is_(True)).order_by(Product.sku)
     if q := request.args.get("q", "").strip():
-        pattern = f"%{q}%"
+        # The search text is literal: % and _ match themselves.
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
         stmt = stmt.where(
-            or_(Product.sku.ilike(pattern), Product.name.ilike(pattern), Product.gtin == q)
+            or_(
+                Product.sku.ilike(pattern, escape="\\"),
+                Product.name.ilike(pattern, escape="\\"),
+                Product.gtin.in_(gtin_forms(q)),
+            )
         )
     with database().reading() as s:
         return {"products": [out.product(p) for p in s.scalars(stmt.limit(500))]}

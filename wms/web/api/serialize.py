@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from wms.models import Location, Product, Warehouse
+from wms.models.types import money_text
 
 
 def product(p: Product) -> dict[str, Any]:
@@ -14,7 +15,7 @@ def product(p: Product) -> dict[str, Any]:
         "name": p.name,
         "hs_code": p.hs_code,
         "origin_country": p.origin_country,
-        "declared_unit_value": str(p.declared_unit_value),
+        "declared_unit_value": money_text(p.declared_unit_value),
         "currency": p.currency,
         "net_weight_g": p.net_weight_g,
         "gross_weight_g": p.gross_weight_g,
