@@ -3,6 +3,7 @@ and reading what scanners send (biip parses GS1 element strings)."""
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,6 +15,12 @@ from stdnum.exceptions import ValidationError
 # FNC1 as ReportLab's Code128 takes it, and the GS separator scanners send for it.
 FNC1 = "\xf1"
 GS = "\x1d"
+# AIs whose values have a predefined length, so no FNC1 follows them (GS1 General
+# Specifications 5.10), with those lengths.
+PREDEFINED_LENGTHS = {"00": 18, "01": 14, "17": 6}
+PREDEFINED_LENGTH_AIS = frozenset(PREDEFINED_LENGTHS)
+# GS1 AI encodable character set 82: what a (10) batch/lot may hold.
+CSET82 = frozenset(string.ascii_letters + string.digits + "!\"%&'()*+,-./:;<=>?_")
 
 GTIN_LENGTHS = frozenset({8, 12, 13, 14})
 
@@ -91,11 +98,10 @@ def parse_scan(text: str) -> Gs1Scan:
 def element_string(*pairs: tuple[str, str]) -> str:
     """GS1-128 data for ReportLab's Code128: FNC1 first, then each AI and value, with an
     FNC1 after every variable-length value that is not last."""
-    fixed = {"00": 18, "01": 14, "17": 6}
     parts = [FNC1]
     for i, (ai, value) in enumerate(pairs):
         parts.append(ai + value)
-        if ai not in fixed and i < len(pairs) - 1:
+        if ai not in PREDEFINED_LENGTH_AIS and i < len(pairs) - 1:
             parts.append(FNC1)
     return "".join(parts)
 
@@ -103,3 +109,20 @@ def element_string(*pairs: tuple[str, str]) -> str:
 def hri(*pairs: tuple[str, str]) -> str:
     """The human-readable line printed under a GS1 barcode: (01)...(10)..."""
     return "".join(f"({ai}){value}" for ai, value in pairs)
+
+
+def check_value(ai: str, value: str) -> None:
+    """Raise ValueError unless ``value`` is valid for ``ai`` (the AIs our labels use)."""
+    if ai in PREDEFINED_LENGTHS:
+        length = PREDEFINED_LENGTHS[ai]
+        if not value.isdigit() or len(value) != length:
+            raise ValueError(f"GS1 ({ai}) takes {length} digits, not {value!r}")
+        if ai == "01" and not is_valid_gtin(value):
+            raise ValueError(f"{value} is not a valid GTIN (check digit)")
+    elif ai == "10":
+        if not 1 <= len(value) <= 20 or not set(value) <= CSET82:
+            raise ValueError(
+                f"lot {value!r} cannot be GS1 (10): 1 to 20 characters of GS1 character set 82"
+            )
+    else:
+        raise ValueError(f"GS1 AI ({ai}) is not used on our labels")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from labels import gs1
 from labels.gs1 import check_digit
 
 
@@ -25,14 +26,28 @@ class Address:
     province: str = ""
 
 
+CN22_CATEGORIES = (
+    "gift",
+    "documents",
+    "commercial_sample",
+    "returned_goods",
+    "sale_of_goods",
+    "other",
+)
+
+
 @dataclass(frozen=True)
 class CN22Item:
     description: str
     quantity: int
     net_weight_g: int
-    value: Decimal
+    value: Decimal  # the line's total value, not the unit value
     hs_code: str  # 6-digit international subheading
     origin_country: str
+
+    def __post_init__(self) -> None:
+        if self.quantity <= 0 or self.net_weight_g < 0 or self.value < 0:
+            raise ValueError("a CN22 item needs a positive quantity and no negative figures")
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,12 @@ class CN22:
     currency: str
     sender_signature: str
     signed_on: date
+
+    def __post_init__(self) -> None:
+        if self.category not in CN22_CATEGORIES:
+            raise ValueError(f"CN22 category must be one of {', '.join(CN22_CATEGORIES)}")
+        if not self.items:
+            raise ValueError("a CN22 declares at least one item")
 
     @property
     def total_value(self) -> Decimal:
@@ -76,6 +97,10 @@ class ShippingLabel:
     def __post_init__(self) -> None:
         if not 1 <= self.parcel_index <= self.parcel_count:
             raise ValueError("parcel_index must be within 1..parcel_count")
+        if self.weight_g < 0:
+            raise ValueError("weight cannot be negative")
+        _printable_ascii("tracking_number", self.tracking_number)
+        _printable_ascii("sort_code", self.sort_code)
 
 
 @dataclass(frozen=True)
@@ -83,6 +108,9 @@ class BinLabel:
     barcode: str  # Code 128 of exactly this
     code: str  # large human-readable text, e.g. A-01-02-3
     caption: str = ""  # e.g. warehouse and zone
+
+    def __post_init__(self) -> None:
+        _printable_ascii("barcode", self.barcode)
 
 
 @dataclass(frozen=True)
@@ -94,6 +122,11 @@ class LotLabel:
     sku: str
     product_name: str
     expiry: date | None = None
+
+    def __post_init__(self) -> None:
+        if not gs1.is_valid_gtin(self.gtin):
+            raise ValueError(f"{self.gtin!r} is not a valid GTIN")
+        gs1.check_value("10", self.lot)
 
     @property
     def gtin14(self) -> str:
@@ -107,8 +140,8 @@ class SSCCLabel:
     extension_digit: int
     company_prefix: str
     serial_reference: str
-    ship_from: str
-    ship_to: str
+    ship_from: str  # lines separated by "\n"
+    ship_to: str  # lines separated by "\n"
     release_reference: str  # release batch / gate pass
     vehicle: str
     parcel_count: int
@@ -121,6 +154,8 @@ class SSCCLabel:
             raise ValueError(
                 "extension digit + company prefix + serial reference must be 17 digits"
             )
+        if self.parcel_count < 0 or self.gross_weight_g < 0:
+            raise ValueError("counts and weights cannot be negative")
         object.__setattr__(self, "sscc", body + check_digit(body))
 
 
@@ -138,3 +173,20 @@ class DisplayTag:
 
 
 Label = ShippingLabel | BinLabel | LotLabel | SSCCLabel | DisplayTag
+
+# Physical size of each kind, width x height in mm, portrait; every renderer uses these.
+LABEL_SIZE_MM: dict[type, tuple[float, float]] = {
+    ShippingLabel: (101.6, 152.4),  # 4 x 6 in
+    SSCCLabel: (101.6, 152.4),
+    BinLabel: (100.0, 50.0),
+    LotLabel: (100.0, 70.0),
+    DisplayTag: (90.0, 110.0),
+}
+
+
+def _printable_ascii(name: str, value: str) -> None:
+    """Code 128 data a scanner reads back as typed: printable ASCII only."""
+    if not value or not all(" " <= c <= "~" for c in value):
+        raise ValueError(
+            f"{name} must be printable ASCII only, for its Code 128 barcode, not {value!r}"
+        )
