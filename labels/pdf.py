@@ -11,11 +11,9 @@ PDF object.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from reportlab import rl_config
 from reportlab.pdfgen.canvas import Canvas
 
 from labels.model import BinLabel, DisplayTag, Label, LotLabel, ShippingLabel, SSCCLabel
@@ -71,19 +69,4 @@ def render_pdf(labels: Sequence[Label]) -> bytes:
             current = size
         draw(canvas, label)
         canvas.showPage()
-    with _binary_streams():
-        return canvas.getpdfdata()
-
-
-@contextmanager
-def _binary_streams() -> Iterator[None]:
-    """Compressed streams without ReportLab's default ASCII85 layer: a PDF is binary
-    anyway, ASCII85 makes it a quarter larger and, without the optional rl_accel C
-    extension, its pure-Python encoder took a third of the render time.  (rl_config is
-    process-wide; the setting is read while the document is written.)"""
-    saved = rl_config.useA85
-    rl_config.useA85 = 0
-    try:
-        yield
-    finally:
-        rl_config.useA85 = saved
+    return canvas.getpdfdata()

@@ -114,3 +114,26 @@ def test_an_unreadable_scan_names_the_scan_field(
     client: FlaskClient, stocked: Database, body: dict, status: int
 ):
     assert error_of(client.post(f"{API}/scans", json=body), status)["field"] == "scan"
+
+
+def test_a_barcode_too_long_to_print_legibly_is_refused_not_a_500(
+    client: FlaskClient, stocked: Database
+):
+    long_code = "BIN-" + "X" * 44  # 48 characters of subset B: 140 mm at the narrowest bar
+    body = {"warehouse_code": "SHA1", "code": "LONG", "kind": "bin", "barcode": long_code}
+    ok(client.post(f"{API}/locations", json=body), 201)
+    for fmt in ("pdf", "zpl", "png", "svg"):
+        response = client.get(f"{API}/labels/bins?warehouse=SHA1&barcode={long_code}&format={fmt}")
+        error = error_of(response, 422)
+        assert error["field"] == "barcode", fmt
+        assert "cannot be printed" in error["message"]
+
+
+def test_a_lot_number_gs1_cannot_carry_is_refused_naming_the_lot(
+    client: FlaskClient, stocked: Database
+):
+    f.receive(stocked, "ED-1", f.MILK.sku, "LOT WITH SPACES", 1)
+    response = client.get(f"{API}/labels/lots?sku={f.MILK.sku}&lot=LOT WITH SPACES")
+    error = error_of(response, 422)
+    assert error["field"] == "lot"
+    assert "GS1 character set 82" in error["message"]

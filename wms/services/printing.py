@@ -47,10 +47,13 @@ def bin_labels(
             raise NotFound(f"no physical location {', '.join(missing)} here", field="barcode")
     if not rows:
         raise NotFound("no locations match", field="zone" if zone_code else "warehouse")
-    return [
-        BinLabel(barcode=loc.barcode, code=loc.code, caption=_caption(warehouse, zone, loc))
-        for loc, zone in rows
-    ]
+    try:
+        return [
+            BinLabel(barcode=loc.barcode, code=loc.code, caption=_caption(warehouse, zone, loc))
+            for loc, zone in rows
+        ]
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="barcode") from None
 
 
 def _caption(warehouse: Warehouse, zone: str | None, location: Location) -> str:
@@ -85,13 +88,16 @@ def lot_labels(
             f"lot {lot_number} has different expiry dates under different declarations",
             field="lot",
         )
-    label = LotLabel(
-        gtin=product.gtin,
-        lot=lot_number,
-        sku=product.sku,
-        product_name=product.name,
-        expiry=expiries.pop(),
-    )
+    try:
+        label = LotLabel(
+            gtin=product.gtin,
+            lot=lot_number,
+            sku=product.sku,
+            product_name=product.name,
+            expiry=expiries.pop(),
+        )
+    except ValueError as exc:  # e.g. a lot number GS1-128 cannot carry
+        raise InvalidInput(str(exc), field="lot") from None
     return [label] * copies
 
 

@@ -8,7 +8,10 @@ from typing import Annotated, Any, Literal
 from flask import Response, request
 from pydantic import Field, field_validator
 
+from labels.images import render_png, render_svg
 from labels.model import Label
+from labels.pdf import render_pdf
+from labels.zpl import render_zpl
 from wms.services import printing
 from wms.services.errors import InvalidInput
 from wms.web.api import api
@@ -51,27 +54,27 @@ class ScanIn(Input):
     scan: Annotated[str, Field(min_length=1, max_length=200)]
 
 
-def rendered(labels: Sequence[Label], query: LabelQuery, name: str) -> Response:
+def rendered(labels: Sequence[Label], query: LabelQuery, name: str, field: str) -> Response:
     """One print job in the asked format: PDF and ZPL hold any number of labels (one per
-    page / one ^XA block each); PNG and SVG are single-label previews."""
-    from labels.images import render_png, render_svg
-    from labels.pdf import render_pdf
-    from labels.zpl import render_zpl
-
+    page / one ^XA block each); PNG and SVG are single-label previews.  Data a label
+    cannot carry legibly (too long to fit, say) is refused naming ``field``."""
     if query.format in ("png", "svg") and len(labels) != 1:
         raise InvalidInput(
             f"{query.format} previews hold one label; {len(labels)} match: use pdf or zpl",
             field="format",
         )
     body: bytes | str
-    if query.format == "pdf":
-        body = render_pdf(labels)
-    elif query.format == "zpl":
-        body = render_zpl(labels, dpi=query.dpi)
-    elif query.format == "png":
-        body = render_png(labels[0], dpi=query.dpi)
-    else:
-        body = render_svg(labels[0])
+    try:
+        if query.format == "pdf":
+            body = render_pdf(labels)
+        elif query.format == "zpl":
+            body = render_zpl(labels, dpi=query.dpi)
+        elif query.format == "png":
+            body = render_png(labels[0], dpi=query.dpi)
+        else:
+            body = render_svg(labels[0])
+    except ValueError as exc:
+        raise InvalidInput(f"this label cannot be printed: {exc}", field=field) from None
     response = Response(body, mimetype=MEDIA_TYPES[query.format])
     response.headers["Content-Disposition"] = f'inline; filename="{name}.{query.format}"'
     response.headers["X-Label-Count"] = str(len(labels))
@@ -88,7 +91,7 @@ def bin_labels() -> Response:
         labels = printing.bin_labels(
             s, warehouse_code=query.warehouse, zone_code=query.zone, barcodes=barcodes or None
         )
-    return rendered(labels, query, f"bins-{query.warehouse}")
+    return rendered(labels, query, f"bins-{query.warehouse}", "barcode")
 
 
 @api.get("/labels/lots")
@@ -98,7 +101,7 @@ def lot_labels() -> Response:
         labels = printing.lot_labels(
             s, product_code=query.sku, lot_number=query.lot, copies=query.copies
         )
-    return rendered(labels, query, f"lot-{query.sku}-{query.lot}")
+    return rendered(labels, query, f"lot-{query.sku}-{query.lot}", "lot")
 
 
 @api.post("/scans")
