@@ -33,7 +33,7 @@ from reportlab.pdfgen.canvas import Canvas
 from labels.masking import mask_name, mask_phone
 from labels.model import Address, ShippingLabel
 from labels.pdf import render_pdf
-from labels.pdf_draw import register_fonts
+from labels.pdf_draw import CJK, register_fonts
 from labels.pdf_shipping import SIZE, kg, x, y
 
 SURNAMES = (
@@ -156,7 +156,7 @@ def plain_pdf(labels: Sequence[ShippingLabel]) -> bytes:
 
     def font(value: str, bold: bool = False) -> str:
         if not value.isascii():
-            return "STSong-Light"
+            return CJK
         return "Helvetica-Bold" if bold else "Helvetica"
 
     for label in labels:

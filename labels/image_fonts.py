@@ -1,9 +1,8 @@
 """Fonts for label images, and text measured in millimetres for the layout.
 
-The first font found wins: CJK-capable fonts first, so that consignee names and the
-display tag's Chinese headline print as characters where such a font is installed
-(e.g. Debian's fonts-noto-cjk); then DejaVu Sans; then the DejaVu Sans Mono that
-python-barcode ships, so that rendering never fails for want of a font.  Pillow looks
+The first font found wins: the bundled WenQuanYi Micro Hei first, so that consignee
+names and the display tag's Chinese headline always print as characters; for bold, an
+installed CJK bold face if there is one (Micro Hei has no bold), then Micro Hei.  Pillow looks
 bare file names up in the system font folders itself.
 """
 
@@ -16,25 +15,11 @@ import barcode
 from PIL import ImageFont
 
 _BUNDLED = str(Path(barcode.__file__).parent / "fonts" / "DejaVuSansMono.ttf")
+# Ours, so that Chinese prints on any machine (WenQuanYi Micro Hei, Apache-2.0).
+_CJK = str(Path(__file__).parent / "fonts" / "wqy-microhei.ttc")
 
-REGULAR_FONTS = (
-    "NotoSansCJK-Regular.ttc",
-    "NotoSansSC-Regular.otf",
-    "wqy-microhei.ttc",
-    "wqy-zenhei.ttc",
-    "DroidSansFallbackFull.ttf",
-    "DejaVuSans.ttf",
-    _BUNDLED,
-)
-BOLD_FONTS = (
-    "NotoSansCJK-Bold.ttc",
-    "NotoSansSC-Bold.otf",
-    "wqy-microhei.ttc",
-    "wqy-zenhei.ttc",
-    "DroidSansFallbackFull.ttf",
-    "DejaVuSans-Bold.ttf",
-    _BUNDLED,
-)
+REGULAR_FONTS = (_CJK, _BUNDLED)
+BOLD_FONTS = ("NotoSansCJK-Bold.ttc", "NotoSansSC-Bold.otf", _CJK, _BUNDLED)
 
 # SVG viewers pick their own fonts: name the same families, CJK ones as fallbacks.
 SVG_FONT_FAMILY = "'DejaVu Sans', 'Noto Sans CJK SC', 'Noto Sans SC', 'Microsoft YaHei', sans-serif"

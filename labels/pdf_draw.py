@@ -12,12 +12,13 @@ import math
 from collections.abc import Callable
 from functools import cache, lru_cache
 from itertools import groupby
+from pathlib import Path
 
 from reportlab.graphics.barcode.code128 import Code128, Code128Auto
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.textobject import PDFTextObject
 
@@ -25,8 +26,11 @@ from labels.gs1 import FNC1
 
 REGULAR = "Helvetica"
 BOLD = "Helvetica-Bold"
-# ReportLab's built-in Adobe-GB1 CID font: Chinese without shipping a font file.
-CJK = "STSong-Light"
+# Chinese needs a font the PDF carries itself: printers and viewers without Adobe-GB1
+# fonts print a non-embedded CID font as blanks.  WenQuanYi Micro Hei (Apache-2.0) is
+# bundled and embedded as a subset of the glyphs used.
+CJK = "WQYMicroHei"
+CJK_FONT_FILE = Path(__file__).parent / "fonts" / "wqy-microhei.ttc"
 
 DOT = 72 / 203  # one dot of a 203-dpi thermal printer, in points
 QUIET_MODULES = 10  # Code 128 / GS1-128 quiet zone on each side
@@ -38,7 +42,7 @@ ELLIPSIS = "\u2026"
 
 @cache
 def register_fonts() -> None:
-    pdfmetrics.registerFont(UnicodeCIDFont(CJK))
+    pdfmetrics.registerFont(TTFont(CJK, str(CJK_FONT_FILE), subfontIndex=0))
 
 
 def font_for(text: str, bold: bool = False) -> str:
