@@ -58,7 +58,9 @@ def build_warehouse(db: Database) -> None:
     """Warehouse SHA1: bonded zone A/B with a dock, a quarantine bin, a duty-paid bin,
     a showroom, two products."""
     with db.transaction() as s:
-        catalog.create_warehouse(s, catalog.WarehouseInput(WAREHOUSE, "Shanghai bonded DC"))
+        catalog.create_warehouse(
+            s, catalog.WarehouseInput(WAREHOUSE, "Shanghai bonded DC", customs_area_code="2216")
+        )
         catalog.create_zone(s, WAREHOUSE, "A", "Ambient", is_bonded=True)
         catalog.create_zone(s, WAREHOUSE, "B", "High value cage", is_bonded=True)
         catalog.create_zone(s, WAREHOUSE, "Q", "Quarantine", is_bonded=True)

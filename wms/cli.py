@@ -12,6 +12,8 @@ from wms.db import Database
 
 db_cli = AppGroup("db", help="Schema migrations (Alembic).")
 demo_cli = AppGroup("demo", help="Demonstration data.")
+scheduler_cli = AppGroup("scheduler", help="The scheduled-jobs process.")
+loans_cli = AppGroup("loans", help="Display-only stock loans.")
 
 
 def _settings() -> Settings:
@@ -52,6 +54,27 @@ def demo_load() -> None:
     click.echo(summary)
 
 
+@scheduler_cli.command("run")
+def scheduler_run() -> None:
+    """Run the scheduled jobs until stopped (one process; not inside gunicorn)."""
+    from wms.jobs import JOBS, build_scheduler
+
+    database: Database = current_app.extensions["wms.db"]
+    click.echo(f"scheduler: {', '.join(JOBS)}")
+    build_scheduler(database).start()
+
+
+@loans_cli.command("mark-overdue")
+def loans_mark_overdue() -> None:
+    """Flag overdue loans now (what the hourly job does)."""
+    from wms.jobs import overdue_loans
+
+    marked = overdue_loans(current_app.extensions["wms.db"])
+    click.echo(f"overdue: {', '.join(marked) if marked else 'none newly'}")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(scheduler_cli)
+    app.cli.add_command(loans_cli)

@@ -138,6 +138,8 @@ class ProductRow:
             gtin=self.gtin,
             has_battery=self.battery,
             is_liquid=self.liquid,
+            # Where the showroom display tags lead; a placeholder shop domain (RFC 2606).
+            listing_url=f"https://shop.example.com/global/{self.sku.lower()}",
         )
 
 

@@ -32,6 +32,18 @@ VIRTUAL = ("SHA1-V-CUSTOMER", "SHA1-V-SCRAP", "SHA1-V-COUNT_DIFF")
 quantities = st.integers(min_value=-2, max_value=25)
 
 
+def reason_for(source: str, dest: str) -> MoveReason | None:
+    """The reason a move between these places is posted under; None where the ledger
+    must refuse it whatever the reason (display-loan stock moves only with its loan)."""
+    if dest == f.SHOWROOM:
+        return MoveReason.LOAN_OUT if source in PHYSICAL else None
+    if source == f.SHOWROOM:
+        if dest == "SHA1-V-SCRAP":
+            return MoveReason.WRITE_OFF
+        return MoveReason.LOAN_RETURN if dest in PHYSICAL else None
+    return MoveReason.TRANSFER
+
+
 def make_machine(database_url: str) -> type[RuleBasedStateMachine]:
     class LedgerMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -139,7 +151,10 @@ def make_machine(database_url: str) -> type[RuleBasedStateMachine]:
             lot_id = self.lot_id(sku, lot)
             if lot_id is None or source == dest or qty <= 0:
                 return  # the poster's own input checks are covered elsewhere
-            ok = not self.physical(source) or self.on_hand(sku, lot, source) >= qty
+            reason = reason_for(source, dest)
+            ok = (not self.physical(source) or self.on_hand(sku, lot, source) >= qty) and (
+                reason is not None
+            )
             line = MoveLine(lot_id, qty, self.location_ids[source], self.location_ids[dest])
             key = self.key()
 
@@ -149,7 +164,7 @@ def make_machine(database_url: str) -> type[RuleBasedStateMachine]:
                     idempotency_key=key,
                     fingerprint=key,
                     kind="move",
-                    reason=MoveReason.TRANSFER,
+                    reason=reason or MoveReason.TRANSFER,
                     actor="prop",
                     lines=[line],
                 )
@@ -168,9 +183,14 @@ def make_machine(database_url: str) -> type[RuleBasedStateMachine]:
             if not candidates:
                 return
             op_id, moves = candidates[pick % len(candidates)]
-            ok = op_id not in self.reversed and all(
-                not self.physical(target) or self.on_hand(sku, lot, target) >= qty
-                for sku, lot, qty, _source, target in moves
+            touches_showroom = any(f.SHOWROOM in (m[3], m[4]) for m in moves)
+            ok = (
+                op_id not in self.reversed
+                and not touches_showroom
+                and all(
+                    not self.physical(target) or self.on_hand(sku, lot, target) >= qty
+                    for sku, lot, qty, _source, target in moves
+                )
             )
             key = self.key()
             result = self.attempt(

@@ -263,6 +263,7 @@ TEA = {
     "has_battery": False,
     "is_liquid": False,
     "tax_category": "general",
+    "listing_url": None,
 }
 
 

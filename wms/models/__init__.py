@@ -16,11 +16,22 @@ from wms.models.ledger import (
     Quant,
     StockOperation,
 )
+from wms.models.loans import (
+    OPEN_STATUSES,
+    ItemCondition,
+    Loan,
+    LoanEvent,
+    LoanItem,
+    LoanStatus,
+    Notice,
+    TagScan,
+)
 from wms.models.product import Lot, Product
 from wms.models.warehouse import PHYSICAL_KINDS, Location, LocationKind, Warehouse, Zone
 
 __all__ = [
     "BOOK_COLUMNS",
+    "OPEN_STATUSES",
     "PHYSICAL_KINDS",
     "AccountBookLine",
     "Base",
@@ -28,15 +39,22 @@ __all__ = [
     "DiscrepancyKind",
     "EntryDeclaration",
     "EntryDeclarationLine",
+    "ItemCondition",
+    "Loan",
+    "LoanEvent",
+    "LoanItem",
+    "LoanStatus",
     "Location",
     "LocationKind",
     "Lot",
     "Move",
     "MoveReason",
+    "Notice",
     "Product",
     "Quant",
     "ReceiptDiscrepancy",
     "StockOperation",
+    "TagScan",
     "Warehouse",
     "Zone",
 ]

@@ -39,6 +39,8 @@ class Product(Base):
     is_liquid: Mapped[bool] = mapped_column(default=False)
     # Key into the customs tax tables (e.g. "general", "cosmetics", "watches").
     tax_category: Mapped[str] = mapped_column(String(32))
+    # The product's page in the online shop: where a display tag's QR code leads.
+    listing_url: Mapped[str | None] = mapped_column(String(400))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
 

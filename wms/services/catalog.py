@@ -63,6 +63,7 @@ class ProductInput:
     gtin: str | None = None
     has_battery: bool = False
     is_liquid: bool = False
+    listing_url: str | None = None  # the online shop page display tags lead to
 
 
 def create_warehouse(session: Session, data: WarehouseInput) -> Warehouse:
@@ -199,6 +200,7 @@ def create_product(session: Session, data: ProductInput) -> Product:
         has_battery=data.has_battery,
         is_liquid=data.is_liquid,
         tax_category=data.tax_category,
+        listing_url=data.listing_url,
         created_at=utcnow(),
     )
     session.add(product)
@@ -223,6 +225,8 @@ def _check_product(data: ProductInput) -> None:
             raise InvalidInput("dimensions must be positive", field=name)
     if data.declared_unit_value < 0:
         raise InvalidInput("declared value cannot be negative", field="declared_unit_value")
+    if data.listing_url is not None and not data.listing_url.startswith(("https://", "http://")):
+        raise InvalidInput("the listing is an http(s) address", field="listing_url")
 
 
 def product_by_code(session: Session, code: str, *, field: str = "product") -> Product:

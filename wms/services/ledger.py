@@ -24,6 +24,7 @@ from wms.models import (
     BOOK_COLUMNS,
     AccountBookLine,
     Location,
+    LocationKind,
     Lot,
     Move,
     MoveReason,
@@ -155,6 +156,7 @@ def post(
                     field=f"lines[{i}].{name}",
                 )
         src, dst = where[line.from_location_id], where[line.to_location_id]
+        _check_showroom_rule(src, dst, reason, i)
         if dst.in_book and not src.in_book and lots[line.lot_id][1] is None:
             raise InvalidInput(
                 "this lot is not under an entry declaration, so it cannot enter the bonded zone",
@@ -166,6 +168,25 @@ def post(
     _insert_moves(conn, operation, lines, lots, reason, document_ref, actor, at, reverses_move_ids)
     _apply_to_book(conn, lines, lots, where, reversal=reason is MoveReason.REVERSAL)
     return operation
+
+
+def _check_showroom_rule(src: Place, dst: Place, reason: MoveReason, index: int) -> None:
+    """Display-loan stock moves only with its loan: it reaches a showroom by a loan-out
+    and leaves it by a loan return or a write-off, never by a release, a transfer or a
+    reversal.  This is what keeps loaned goods from ever being sold or shipped."""
+    if dst.is_showroom and not src.is_showroom and reason is not MoveReason.LOAN_OUT:
+        raise InvalidInput(
+            "stock reaches a showroom only on a display loan",
+            field=f"lines[{index}].to_location_id",
+        )
+    if src.is_showroom and not (
+        (reason is MoveReason.LOAN_RETURN and dst.in_book and not dst.is_showroom)
+        or (reason is MoveReason.WRITE_OFF and dst.kind is LocationKind.SCRAP)
+    ):
+        raise InvalidInput(
+            "stock on display loan leaves its showroom only by a loan return or a write-off",
+            field=f"lines[{index}].from_location_id",
+        )
 
 
 def _check_lines(lines: Sequence[MoveLine]) -> None:

@@ -8,14 +8,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, redirect, render_template
 from sqlalchemy import func, select
 
 from wms.models import EntryDeclaration, Location, Product, Quant, Warehouse, Zone
-from wms.services import account_book
-from wms.web.context import database
+from wms.services import account_book, loans
+from wms.web.context import database, write
 
 pages = Blueprint("pages", __name__, template_folder="templates")
+
+
+@pages.get("/t/<tag_code>")
+def display_tag(tag_code: str) -> Response:
+    """Where a showroom display tag's QR code leads: count the scan, go to the listing."""
+    target = write(lambda s: loans.record_tag_scan(s, tag_code))
+    return redirect(target, code=302)
 
 
 @pages.get("/")

@@ -7,7 +7,14 @@ from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from flask import request
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    field_validator,
+)
 
 from wms.models import LocationKind
 from wms.services.errors import InvalidInput
@@ -85,6 +92,14 @@ class ProductIn(Input):
     gtin: Annotated[str, StringConstraints(strip_whitespace=True, max_length=14)] | None = None
     has_battery: bool = False
     is_liquid: bool = False
+    listing_url: HttpUrl | None = None
+
+    @field_validator("listing_url", mode="after")
+    @classmethod
+    def _fits(cls, value: HttpUrl | None) -> HttpUrl | None:
+        if value is not None and len(str(value)) > 400:
+            raise ValueError("at most 400 characters")
+        return value
 
 
 class DeclarationLineIn(Input):

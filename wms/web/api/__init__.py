@@ -16,4 +16,4 @@ def _refuse_nul_characters() -> None:
                 raise InvalidInput("must not contain NUL characters", field=name)
 
 
-from wms.web.api import inbound, labels, ledger, master_data  # noqa: E402, F401  (routes)
+from wms.web.api import inbound, labels, ledger, loans, master_data  # noqa: E402, F401

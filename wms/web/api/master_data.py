@@ -80,8 +80,11 @@ def get_location(barcode: str) -> Reply:
 @api.post("/products")
 def create_product() -> Reply:
     data = parse_json(ProductIn)
+    fields = data.model_dump() | {
+        "listing_url": str(data.listing_url) if data.listing_url else None
+    }
     return write(
-        lambda s: out.product(catalog.create_product(s, catalog.ProductInput(**data.model_dump())))
+        lambda s: out.product(catalog.create_product(s, catalog.ProductInput(**fields)))
     ), 201
 
 

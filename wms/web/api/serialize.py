@@ -25,6 +25,7 @@ def product(p: Product) -> dict[str, Any]:
         "has_battery": p.has_battery,
         "is_liquid": p.is_liquid,
         "tax_category": p.tax_category,
+        "listing_url": p.listing_url,
     }
 
 
