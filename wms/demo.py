@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -23,6 +23,7 @@ from wms.db import Database
 from wms.models import (
     DeclarationStatus,
     EntryDeclaration,
+    Loan,
     Location,
     LocationKind,
     Move,
@@ -31,7 +32,7 @@ from wms.models import (
     StockOperation,
     Warehouse,
 )
-from wms.services import catalog, inbound, stock
+from wms.services import catalog, inbound, loans, stock
 
 ACTOR = "demo"
 WAREHOUSE_CODE = "SHA-WGQ"
@@ -381,17 +382,21 @@ def load(database: Database, progress: Callable[[str], None] = lambda _m: None) 
     """Load the demo once; return a short summary of what the database then holds."""
     with database.reading() as session:
         state = _state(session)
-    if state is State.COMPLETE:
+        lent = session.scalar(select(func.count()).select_from(Loan)) > 0
+    if state is State.COMPLETE and lent:
         return _summary(database, "Demo data already loaded; nothing written.")
     if state is State.FOREIGN:
         return f"Warehouse {WAREHOUSE_CODE} exists but was not created by the demo; nothing loaded."
     if state is State.ABSENT:
         _master_data(database, progress)
-    for declaration in DECLARATIONS:
-        _declare(database, declaration, progress)
-        _receive(database, declaration, progress)
-        _close(database, declaration, progress)
-        _put_away(database, declaration, progress)
+    if state is not State.COMPLETE:
+        for declaration in DECLARATIONS:
+            _declare(database, declaration, progress)
+            _receive(database, declaration, progress)
+            _close(database, declaration, progress)
+            _put_away(database, declaration, progress)
+    if not lent:
+        _lend(database, progress)
     headline = "Demo data loaded." if state is State.ABSENT else "Interrupted demo load finished."
     return _summary(database, headline)
 
@@ -614,6 +619,52 @@ def _put_away(
         units += step.quantity
         bins.add(step.to_barcode)
     progress(f"declaration {declaration.number} put away: {units} units into {len(bins)} bins")
+
+
+# A display loan to the Hangzhou showroom: two units each of these, out for a month.
+LOAN_SKUS = ("FR-ML-SERUM-30", "CH-HV-AUTO-40")
+LOAN_DAYS = 30
+
+
+def _lend(database: Database, progress: Callable[[str], None]) -> None:
+    """Lend a few products to the first showroom: requested, approved and scanned out."""
+    showroom = f"{WAREHOUSE_CODE}-{SHOWROOMS[0][0]}"
+    picks: list[tuple[str, str, str]] = []  # (sku, lot, bin)
+    with database.reading() as session:
+        for sku in LOAN_SKUS:
+            product = catalog.product_by_code(session, sku)
+            rows = stock.on_hand(
+                session, stock.StockFilter(product_id=product.id, bonded=True, sellable=True)
+            )
+            if rows:
+                picks.append((sku, rows[0].lot_number, rows[0].location))
+    if not picks:
+        return
+    today = datetime.now(UTC).date()
+    with database.transaction() as session:
+        number = loans.request_loan(
+            session,
+            loans.LoanRequest(
+                showroom_barcode=showroom,
+                due_date=today + timedelta(days=LOAN_DAYS),
+                items=tuple(loans.LoanItemInput(sku, lot, 2) for sku, lot, _bin in picks),
+                requested_by="merchandiser",
+            ),
+        ).number
+        loans.approve_loan(
+            session,
+            number,
+            approved_by="customs.broker",
+            guarantee_reference=f"BG-{number}",
+            guarantee_expires=today + timedelta(days=LOAN_DAYS + 30),
+        )
+    for i, (sku, lot, source) in enumerate(picks):
+        with database.transaction() as session:
+            loans.scan_out(
+                session,
+                loans.ScanOut(number, sku, lot, 2, source, f"demo-{number}-out-{i}", ACTOR),
+            )
+    progress(f"display loan {number}: {len(picks) * 2} units to {SHOWROOMS[0][1]}")
 
 
 def _summary(database: Database, headline: str) -> str:

@@ -110,6 +110,12 @@ def test_everything_is_put_away_from_the_dock_into_bins_by_zone(db: Database):
         s.expunge_all()
         tax = dict(s.execute(select(Product.sku, Product.tax_category)).all())
     assert sum(r.quantity for r in rows) == UNITS_RECEIVED
+    on_loan = [r for r in rows if places[r.location_id].kind is LocationKind.SHOWROOM]
+    # The demo's display loan: two of each of its products at the first showroom.
+    assert sorted((r.sku, r.quantity, r.location) for r in on_loan) == [
+        (sku, 2, f"{demo.WAREHOUSE_CODE}-{demo.SHOWROOMS[0][0]}") for sku in sorted(demo.LOAN_SKUS)
+    ]
+    rows = [r for r in rows if r not in on_loan]
     assert {places[r.location_id].kind for r in rows} == {LocationKind.BIN}
     assert all(r.is_bonded for r in rows)
     zone_of = {r.location_id: places[r.location_id].code[0] for r in rows}
