@@ -18,7 +18,7 @@ from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -240,7 +240,6 @@ HEAD = ParagraphStyle("head", parent=CELL, fontName=BOLD)
 NUMBER = ParagraphStyle("number", parent=CELL, alignment=TA_RIGHT)
 TITLE = ParagraphStyle("title", parent=BODY, fontName=BOLD, fontSize=15, leading=19)
 SUBTITLE = ParagraphStyle("subtitle", parent=BODY, fontSize=9.5, leading=12)
-CENTRED = ParagraphStyle("centred", parent=BODY, alignment=TA_CENTER)
 GRID = colors.Color(0.45, 0.45, 0.45)
 SHADE = colors.Color(0.9, 0.9, 0.9)
 
@@ -323,16 +322,16 @@ def _guarantee_block(guarantee: Guarantee) -> Table:
     )
 
 
-# How a column's cells behave: prose wraps; a code (SKU, lot, HS code) never wraps, since
-# a code broken at a hyphen reads as two, so it shrinks to fit; numbers align right.
+# How a column's cells behave: prose wraps; a code (SKU, lot, HS code) shrinks to fit one
+# line rather than break, since a code broken at a hyphen reads as two; numbers align right.
 TEXT, CODE, NUMERIC = "text", "code", "numeric"
 PADDING = 2.5
-MIN_CODE_SIZE = 5.0
+MIN_CODE_SIZE = 4.5
 
 # (English, Chinese, width in points or None for the name column, kind)
 _COLUMNS: tuple[tuple[str, str, float | None, str], ...] = (
     ("No.", "序号", 20, NUMERIC),
-    ("SKU / lot", "货号 / 批次", 76, CODE),
+    ("SKU / lot", "货号 / 批次", 82, CODE),
     ("Name", "品名", None, TEXT),
     ("HS code", "商品编码", 48, CODE),
     ("Qty", "数量", 28, NUMERIC),

@@ -99,10 +99,6 @@ def parse_decimal(
 # -- rates ----------------------------------------------------------------------------------
 
 
-def _next_month(day: date) -> date:
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
-
-
 @dataclass(frozen=True)
 class ExchangeRates:
     """CNY per unit of each currency: ``table[currency]`` is (effective_from, rate) pairs
@@ -122,9 +118,8 @@ class ExchangeRates:
 
     def rate(self, currency: str, on: date) -> Decimal:
         """CNY per unit of ``currency`` in force on ``on``: the row with the latest
-        effective_from on or before it.  The last row of a currency covers its own month
-        only, since a newer month has a newer published rate: without it the loaded data
-        is out of date, and converting at an old rate would be as wrong as at none."""
+        effective_from on or before it (a rate stays in force until the next one; keeping
+        the file up to date with each month's published rates is an operations task)."""
         code = currency.upper()
         if code == CNY:
             return Decimal(1)
@@ -135,12 +130,6 @@ class ExchangeRates:
         if index == 0:
             raise MissingRate(
                 currency, on, f"the first rate in {self.source} is from {rows[0][0].isoformat()}"
-            )
-        if index == len(rows) and on >= _next_month(rows[-1][0]):
-            raise MissingRate(
-                currency,
-                on,
-                f"the rates in {self.source} end with the month of {rows[-1][0].isoformat()}",
             )
         return rows[index - 1][1]
 

@@ -200,3 +200,10 @@ def test_a_return_needs_every_condition():
 def test_a_bad_item_is_refused(changes, complaint):
     with pytest.raises(ValueError, match=complaint):
         replace(ITEMS[0], **changes)
+
+
+def test_long_codes_shrink_rather_than_break():
+    long = replace(ITEMS[0], sku="NZ-HONEY-UMF10-250G-GIFT", lot="LOT-2026-07-000123")
+    checklist = page_texts(render_display_documents(replace(OUT, items=(long, *ITEMS[1:]))))[0]
+    assert "NZ-HONEY-UMF10-250G-GIFT" in checklist
+    assert "LOT-2026-07-000123" in checklist

@@ -56,7 +56,6 @@ def test_cny_is_one_on_any_date(rates, on):
     [
         ("BRL", date(2026, 5, 10)),  # no rates at all
         ("USD", date(2025, 12, 31)),  # before the first month
-        ("USD", date(2027, 1, 1)),  # after the month of the last rate: out of date
     ],
 )
 def test_a_missing_rate_raises_naming_currency_and_date(rates, currency, on):
@@ -66,6 +65,10 @@ def test_a_missing_rate_raises_naming_currency_and_date(rates, currency, on):
     assert currency in message
     assert on.isoformat() in message
     assert isinstance(raised.value, ValueError)
+
+
+def test_the_last_rate_stays_in_force_until_a_newer_one(rates):
+    assert rates.rate("USD", date(2027, 3, 1)) == rates.rate("USD", date(2026, 12, 31))
 
 
 def test_to_cny_is_exact_and_not_rounded(rates):
