@@ -97,8 +97,8 @@ def test_a_file_of_its_own_with_notes(tmp_path):
     rates = ExchangeRates.load(path)
     assert rates.rate("USD", date(2026, 1, 31)) == Decimal(7)
     assert rates.rate("USD", date(2026, 2, 28)) == Decimal("7.5")
-    with pytest.raises(MissingRate, match=r"USD on 2026-03-01"):
-        rates.rate("USD", date(2026, 3, 1))
+    with pytest.raises(MissingRate, match=r"USD on 2025-12-31"):
+        rates.rate("USD", date(2025, 12, 31))
 
 
 @pytest.mark.parametrize(
