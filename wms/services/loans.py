@@ -495,9 +495,9 @@ def scan_return(
 
 
 def _status_after_return(loan: Loan) -> LoanStatus:
-    if any(i.on_display for i in loan.items) or any(
-        i.out_quantity < i.quantity for i in loan.items
-    ):
+    """Open while anything is on display; once everything that went out is back (units
+    never scanned out were simply not lent), closed."""
+    if any(i.on_display for i in loan.items):
         return LoanStatus.PARTLY_RETURNED
     if any(i.written_off_quantity for i in loan.items):
         return LoanStatus.CLOSED_WITH_WRITE_OFF
