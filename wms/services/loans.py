@@ -10,6 +10,7 @@ bonded account (the book's "on display loan" column).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -334,7 +335,17 @@ def scan_out(session: Session, data: ScanOut, *, at: datetime | None = None) -> 
             f"loan {loan.number} is {loan.status.value}: only an approved loan goes out",
             field="loan_number",
         )
-    item = _item(session, loan, data.product_code, data.lot_number)
+    source = location_by_barcode(session, data.from_barcode, field="from_barcode")
+
+    def fits(candidate: LoanItem) -> bool:
+        here = session.scalar(
+            select(Quant.quantity - Quant.reserved_quantity).where(
+                Quant.lot_id == candidate.lot_id, Quant.location_id == source.id
+            )
+        )
+        return candidate.out_quantity + data.quantity <= candidate.quantity and (here or 0) > 0
+
+    item = _item(session, loan, data.product_code, data.lot_number, fits)
     if data.quantity <= 0:
         raise InvalidInput("quantity must be positive", field="quantity")
     if item.out_quantity + data.quantity > item.quantity:
@@ -342,7 +353,6 @@ def scan_out(session: Session, data: ScanOut, *, at: datetime | None = None) -> 
             f"the loan lends {item.quantity} of this lot and {item.out_quantity} are out",
             field="quantity",
         )
-    source = location_by_barcode(session, data.from_barcode, field="from_barcode")
     if (
         source.kind is not LocationKind.BIN
         or not source.is_bonded
@@ -406,7 +416,13 @@ def scan_return(
         return replay
     at = at or utcnow()
     loan = loan_by_number(session, data.loan_number, lock=True)
-    item = _item(session, loan, data.product_code, data.lot_number)
+    item = _item(
+        session,
+        loan,
+        data.product_code,
+        data.lot_number,
+        lambda candidate: candidate.on_display >= data.quantity,
+    )
     if data.quantity <= 0:
         raise InvalidInput("quantity must be positive", field="quantity")
     if data.quantity > item.on_display:
@@ -504,14 +520,27 @@ def _status_after_return(loan: Loan) -> LoanStatus:
     return LoanStatus.RETURNED
 
 
-def _item(session: Session, loan: Loan, product_code: str, lot_number: str) -> LoanItem:
+def _item(
+    session: Session,
+    loan: Loan,
+    product_code: str,
+    lot_number: str,
+    fits: Callable[[LoanItem], bool] = lambda _item: True,
+) -> LoanItem:
+    """The loan's item for a scanned product and lot.  The same lot number can be on a
+    loan twice (it came in under two declarations): then the first item the scan fits
+    is meant, e.g. one with units still to go out from the scanned bin."""
     product = product_by_code(session, product_code, field="product_code")
-    for item in loan.items:
-        if item.product_id == product.id and item.lot.lot_number == lot_number.strip():
-            return item
-    raise NotFound(
-        f"loan {loan.number} has no lot {lot_number} of {product.sku}", field="lot_number"
-    )
+    matching = [
+        item
+        for item in loan.items
+        if item.product_id == product.id and item.lot.lot_number == lot_number.strip()
+    ]
+    if not matching:
+        raise NotFound(
+            f"loan {loan.number} has no lot {lot_number} of {product.sku}", field="lot_number"
+        )
+    return next((item for item in matching if fits(item)), matching[0])
 
 
 # --- due dates, notices, tags ----------------------------------------------------------
