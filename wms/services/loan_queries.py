@@ -3,6 +3,7 @@ showroom, open notices, tag traffic, and the data of the customs paperwork."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -222,10 +223,10 @@ def movement(session: Session, number: str, which: str) -> DisplayMovement:
 
 
 def _return_sequence(which: str) -> int:
-    prefix = "return-"
-    if not which.startswith(prefix) or not which[len(prefix) :].isdigit():
+    found = re.fullmatch(r"return-([0-9]{1,6})", which)  # ASCII digits only: "¹" is no number
+    if found is None:
         raise InvalidInput("the document is 'out' or 'return-N'", field="document")
-    return int(which[len(prefix) :])
+    return int(found.group(1))
 
 
 def _display_items(lines: list[tuple[LoanItem, int, str | None]]) -> tuple[DisplayItem, ...]:
