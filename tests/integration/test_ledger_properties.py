@@ -36,7 +36,7 @@ def reason_for(source: str, dest: str) -> MoveReason | None:
     """The reason a move between these places is posted under; None where the ledger
     must refuse it whatever the reason (display-loan stock moves only with its loan)."""
     if dest == f.SHOWROOM:
-        return MoveReason.LOAN_OUT if source in PHYSICAL else None
+        return MoveReason.LOAN_OUT if source in f.BINS else None
     if source == f.SHOWROOM:
         if dest == "SHA1-V-SCRAP":
             return MoveReason.WRITE_OFF

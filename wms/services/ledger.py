@@ -148,20 +148,7 @@ def post(
     where = places(
         session, {line.from_location_id for line in lines} | {line.to_location_id for line in lines}
     )
-    for i, line in enumerate(lines):
-        for name in ("from_location_id", "to_location_id"):
-            if getattr(line, name) not in where:
-                raise NotFound(
-                    f"location {getattr(line, name)} does not exist or is inactive",
-                    field=f"lines[{i}].{name}",
-                )
-        src, dst = where[line.from_location_id], where[line.to_location_id]
-        _check_showroom_rule(src, dst, reason, i)
-        if dst.in_book and not src.in_book and lots[line.lot_id][1] is None:
-            raise InvalidInput(
-                "this lot is not under an entry declaration, so it cannot enter the bonded zone",
-                field=f"lines[{i}].lot_id",
-            )
+    _check_places(lines, lots, where, reason)
 
     conn = session.connection()
     _apply_to_quants(session, conn, lines, lots, where)
@@ -170,13 +157,45 @@ def post(
     return operation
 
 
+def _check_places(
+    lines: Sequence[MoveLine],
+    lots: dict[int, tuple[int, int | None]],
+    where: dict[int, Place],
+    reason: MoveReason,
+) -> None:
+    """The rules about places, checked once per (from, to) pair of the batch."""
+    first: dict[tuple[int, int], int] = {}
+    for i, line in enumerate(lines):
+        first.setdefault((line.from_location_id, line.to_location_id), i)
+    for (src_id, dst_id), i in first.items():
+        for name, location_id in (("from_location_id", src_id), ("to_location_id", dst_id)):
+            if location_id not in where:
+                raise NotFound(
+                    f"location {location_id} does not exist or is inactive",
+                    field=f"lines[{i}].{name}",
+                )
+        src, dst = where[src_id], where[dst_id]
+        _check_showroom_rule(src, dst, reason, i)
+        if dst.in_book and not src.in_book:
+            for j, line in enumerate(lines):
+                pair = (line.from_location_id, line.to_location_id)
+                if pair == (src_id, dst_id) and lots[line.lot_id][1] is None:
+                    raise InvalidInput(
+                        "this lot is not under an entry declaration, so it cannot enter "
+                        "the bonded zone",
+                        field=f"lines[{j}].lot_id",
+                    )
+
+
 def _check_showroom_rule(src: Place, dst: Place, reason: MoveReason, index: int) -> None:
     """Display-loan stock moves only with its loan: it reaches a showroom by a loan-out
     and leaves it by a loan return or a write-off, never by a release, a transfer or a
     reversal.  This is what keeps loaned goods from ever being sold or shipped."""
-    if dst.is_showroom and not src.is_showroom and reason is not MoveReason.LOAN_OUT:
+    if dst.is_showroom and not (
+        reason is MoveReason.LOAN_OUT and src.in_book and src.kind is LocationKind.BIN
+    ):
         raise InvalidInput(
-            "stock reaches a showroom only on a display loan",
+            "stock reaches a showroom only on a display loan, from a bonded bin",
             field=f"lines[{index}].to_location_id",
         )
     if src.is_showroom and not (

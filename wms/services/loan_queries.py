@@ -47,7 +47,11 @@ def loan_summary(loan: Loan, *, now: datetime | None = None) -> dict[str, Any]:
         "out_at": loan.out_at.isoformat() if loan.out_at else None,
         "due_date": loan.due_date.isoformat(),
         "overdue": loan.overdue_since is not None
-        or (loan.status in OPEN_STATUSES and loan.due_date < today),
+        or (
+            loan.out_at is not None
+            and loan.status in OPEN_STATUSES | {LoanStatus.APPROVED}
+            and loan.due_date < today
+        ),
         "overdue_since": loan.overdue_since.isoformat() if loan.overdue_since else None,
         "closed_at": loan.closed_at.isoformat() if loan.closed_at else None,
         "guarantee": {
