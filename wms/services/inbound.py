@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -154,8 +154,7 @@ def received_by_line(
 
 def receive(session: Session, data: ReceiveInput, *, at: datetime | None = None) -> dict[str, Any]:
     """Receive one scanned quantity of one lot onto the dock, against its declaration line."""
-    fingerprint = ledger.request_hash({"receive": asdict(data) | {"idempotency_key": None}})
-    replay = ledger.replayed_result(session, data.idempotency_key, fingerprint)
+    fingerprint, replay = ledger.check_replay(session, "receive", data)
     if replay is not None:
         return replay
     if data.quantity <= 0:
@@ -373,8 +372,7 @@ def transfer(session: Session, data: PutawayInput, *, at: datetime | None = None
 def _relocate(
     session: Session, data: PutawayInput, *, kind: str, reason: MoveReason, at: datetime | None
 ) -> dict[str, Any]:
-    fingerprint = ledger.request_hash({kind: asdict(data) | {"idempotency_key": None}})
-    replay = ledger.replayed_result(session, data.idempotency_key, fingerprint)
+    fingerprint, replay = ledger.check_replay(session, kind, data)
     if replay is not None:
         return replay
     if data.quantity <= 0:

@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -89,6 +89,13 @@ def replayed_result(session: Session, key: str, fingerprint: str) -> dict[str, A
             field="idempotency_key",
         )
     return {**row.result, "replayed": True}
+
+
+def check_replay(session: Session, kind: str, request: Any) -> tuple[str, dict[str, Any] | None]:
+    """The fingerprint of a scan-sized request (a dataclass with an ``idempotency_key``)
+    and, when its key was used before, the answer given then."""
+    fingerprint = request_hash({kind: asdict(request) | {"idempotency_key": None}})
+    return fingerprint, replayed_result(session, request.idempotency_key, fingerprint)
 
 
 def places(

@@ -324,8 +324,7 @@ def _check_guarantee_cover(session: Session, loan: Loan, at: datetime) -> None:
 
 def scan_out(session: Session, data: ScanOut, *, at: datetime | None = None) -> dict[str, Any]:
     """One scan at the showroom-bound vehicle: units of one lot leave a bonded bin."""
-    fingerprint = ledger.request_hash({"loan_out": asdict(data) | {"idempotency_key": None}})
-    replay = ledger.replayed_result(session, data.idempotency_key, fingerprint)
+    fingerprint, replay = ledger.check_replay(session, "loan_out", data)
     if replay is not None:
         return replay
     at = at or utcnow()
@@ -410,8 +409,7 @@ def scan_return(
 ) -> dict[str, Any]:
     """Units of one lot come back from the showroom: in good condition to a bonded bin,
     damaged or missing to scrap and loss, with the duty they now owe recorded."""
-    fingerprint = ledger.request_hash({"loan_return": asdict(data) | {"idempotency_key": None}})
-    replay = ledger.replayed_result(session, data.idempotency_key, fingerprint)
+    fingerprint, replay = ledger.check_replay(session, "loan_return", data)
     if replay is not None:
         return replay
     at = at or utcnow()
