@@ -12,7 +12,7 @@ from sqlalchemy import select
 from customs.exchange import ExchangeRates
 from tests import factories as f
 from wms.db import Database
-from wms.models import ItemCondition, LoanStatus, MoveReason, Notice
+from wms.models import ItemCondition, LoanStatus, Location, MoveReason, Notice
 from wms.services import account_book, ledger, loan_queries, loans, stock
 from wms.services.errors import Conflict, InvalidInput
 from wms.services.ledger import MoveLine
@@ -158,9 +158,7 @@ def test_a_loan_from_request_to_write_off(warehouse: Database):
     # 4. loaned stock cannot be released, transferred or reversed out of the showroom
     with db.reading() as s:
         ids = {r.location: r.location_id for r in stock.on_hand(s, stock.StockFilter())}
-        customer = s.scalar(
-            select(loans.Location.id).where(loans.Location.barcode == "SHA1-V-CUSTOMER")
-        )
+        customer = s.scalar(select(Location.id).where(Location.barcode == "SHA1-V-CUSTOMER"))
         lot_id = next(i.lot_id for i in loans.loan_by_number(s, number).items)
     for reason in (MoveReason.RELEASE, MoveReason.TRANSFER, MoveReason.LOAN_OUT):
         with pytest.raises(InvalidInput, match="display loan"), db.transaction() as s:

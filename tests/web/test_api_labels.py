@@ -137,3 +137,10 @@ def test_a_lot_number_gs1_cannot_carry_is_refused_naming_the_lot(
     error = error_of(response, 422)
     assert error["field"] == "lot"
     assert "GS1 character set 82" in error["message"]
+
+
+def test_every_repeated_barcode_is_checked_not_only_the_first(
+    client: FlaskClient, stocked: Database
+):
+    response = client.get(f"{API}/labels/bins?warehouse=SHA1&barcode=SHA1-A-01&barcode={'X' * 49}")
+    assert error_of(response, 422)["field"] == "barcode"

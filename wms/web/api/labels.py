@@ -41,7 +41,7 @@ class LabelQuery(Input):
 class BinLabelQuery(LabelQuery):
     warehouse: chars(16)
     zone: chars(16) | None = None
-    barcode: Barcode | None = None  # repeatable; parsed from getlist below
+    barcode: Barcode | None = None  # repeatable: see bin_labels()
 
 
 class LotLabelQuery(LabelQuery):
@@ -84,9 +84,11 @@ def rendered(labels: Sequence[Label], query: LabelQuery, name: str, field: str) 
 @api.get("/labels/bins")
 def bin_labels() -> Response:
     query = parse_query(BinLabelQuery)
-    barcodes = request.args.getlist("barcode")
-    if any(len(b) > 48 or "\x00" in b for b in barcodes):
-        raise InvalidInput("a barcode is at most 48 characters", field="barcode")
+    # Repeatable: every value gets the rules the query model gives the first one.
+    barcodes = [
+        BinLabelQuery(warehouse=query.warehouse, barcode=b).barcode
+        for b in request.args.getlist("barcode")
+    ]
     with database().reading() as s:
         labels = printing.bin_labels(
             s, warehouse_code=query.warehouse, zone_code=query.zone, barcodes=barcodes or None
