@@ -19,6 +19,8 @@ INSTANCE_DIR = Path(os.environ.get("WMS_INSTANCE_DIR", PROJECT_ROOT / "instance"
 class Settings:
     database_url: str
     secret_key: str
+    # Fernet key sealing personal data (consignee IDs, phones) in the database.
+    data_key: str = ""
     environment: str = "development"
     # Echo SQL to the log; only for debugging.
     sql_echo: bool = False
@@ -43,6 +45,19 @@ def _default_secret_key() -> str:
     return path.read_text().strip()
 
 
+def _default_data_key() -> str:
+    """Generated once per installation; losing it makes sealed personal data unreadable,
+    so production sets WMS_DATA_KEY from its secret store and backs it up."""
+    from cryptography.fernet import Fernet
+
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "data_key"
+    if not path.exists():
+        path.write_bytes(Fernet.generate_key())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment; ``overrides`` win (tests, tools)."""
     values: dict[str, object] = dict(overrides)
@@ -50,6 +65,8 @@ def load_settings(**overrides: object) -> Settings:
         values["database_url"] = os.environ.get("DATABASE_URL") or _default_database_url()
     if "secret_key" not in values:
         values["secret_key"] = os.environ.get("SECRET_KEY") or _default_secret_key()
+    if "data_key" not in values:
+        values["data_key"] = os.environ.get("WMS_DATA_KEY") or _default_data_key()
     values.setdefault("environment", os.environ.get("WMS_ENV", "development"))
     values.setdefault("sql_echo", os.environ.get("WMS_SQL_ECHO", "") == "1")
     return Settings(**values)  # type: ignore[arg-type]

@@ -90,6 +90,8 @@ class Location(Base):
     is_bonded: Mapped[bool]
     is_sellable: Mapped[bool]
     active: Mapped[bool] = mapped_column(default=True)
+    # Walking order of bins on a pick path; pick lists are sorted by it (then by code).
+    pick_sequence: Mapped[int | None]
 
     zone: Mapped[Zone | None] = relationship()
 
