@@ -98,6 +98,30 @@ def check_replay(session: Session, kind: str, request: Any) -> tuple[str, dict[s
     return fingerprint, replayed_result(session, request.idempotency_key, fingerprint)
 
 
+def record_answer(
+    session: Session,
+    key: str,
+    kind: str,
+    fingerprint: str,
+    actor: str,
+    at: datetime,
+    result: dict[str, Any],
+) -> StockOperation:
+    """Keep the answer of an operation that posted no stock (a load scan, a pack), so
+    that a retry with the same key answers the same and does nothing twice."""
+    operation = StockOperation(
+        idempotency_key=check_key(key),
+        kind=kind,
+        request_hash=fingerprint,
+        actor=actor,
+        created_at=at,
+        result=result,
+    )
+    session.add(operation)
+    session.flush()
+    return operation
+
+
 def places(
     session: Session, location_ids: set[int], *, active_only: bool = True
 ) -> dict[int, Place]:

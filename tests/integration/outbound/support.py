@@ -70,3 +70,94 @@ def order_input(
 def receive_order(db: Database, *lines: tuple[str, int], **kwargs: object) -> int:
     with db.transaction() as s:
         return orders.receive_order(s, order_input(*lines, **kwargs), actor="api").order.id  # type: ignore[arg-type]
+
+
+def advance(db: Database, order_id: int, *targets: str, actor: str = "tester") -> None:
+    """Walk an order through plain recorded transitions (customs steps and the like)."""
+    from wms.models import OrderStatus
+
+    with db.transaction() as s:
+        order = orders.order_by_id(s, order_id)
+        for target in targets:
+            if target == "planned":
+                orders.plan(
+                    s,
+                    order,
+                    courier_code="SF",
+                    tracking_number=f"SF{order.id:010d}",
+                    actor=actor,
+                )
+            else:
+                orders.transition(s, order, OrderStatus(target), kind=target, actor=actor)
+
+
+def labelled_parcel(db: Database, order_id: int) -> str:
+    """Allocate, plan, declare, clear, pick into staging, pack and label one bonded order
+    directly through the ledger and the models (release tests need a parcel, not the
+    picking screens).  Returns the parcel number."""
+    from sqlalchemy import select
+
+    from wms.models import (
+        MoveReason,
+        OrderStatus,
+        Parcel,
+        ParcelItem,
+        ParcelStatus,
+        Reservation,
+    )
+    from wms.services import allocation, ledger
+    from wms.services.staging import outbound_staging
+
+    with db.transaction() as s:
+        allocation.allocate(s, order_id, actor="tester")
+    advance(db, order_id, "planned", "declared", "cleared")
+    with db.transaction() as s:
+        order = orders.order_by_id(s, order_id)
+        staging = outbound_staging(s, order.warehouse_id, bonded=order.flow is Flow.BONDED_IMPORT)
+        rows = list(s.scalars(select(Reservation).where(Reservation.order_id == order_id)))
+        ledger.post(
+            s,
+            idempotency_key=f"test-pick-{order_id}",
+            fingerprint="test",
+            kind="pick",
+            reason=MoveReason.TRANSFER,
+            actor="tester",
+            lines=[
+                ledger.MoveLine(r.lot_id, r.quantity, r.location_id, staging.id, from_reserved=True)
+                for r in rows
+            ],
+            document_ref=order.order_number,
+        )
+        for r in rows:
+            r.picked_quantity, r.open = r.quantity, False
+        for line in order.lines:
+            line.picked_quantity = line.quantity
+        parcel = Parcel(
+            number=f"P{order_id:08d}",
+            order_id=order_id,
+            length_mm=300,
+            width_mm=200,
+            height_mm=150,
+            gross_weight_g=1500,
+            expected_weight_g=1500,
+            status=ParcelStatus.LABELLED,
+            courier_code=order.courier_code,
+            tracking_number=order.tracking_number,
+            packed_by="tester",
+            packed_at=ledger.utcnow(),
+            labelled_at=ledger.utcnow(),
+        )
+        s.add(parcel)
+        s.flush()
+        for r in rows:
+            s.add(
+                ParcelItem(
+                    parcel_id=parcel.id,
+                    order_line_id=r.order_line_id,
+                    lot_id=r.lot_id,
+                    quantity=r.quantity,
+                )
+            )
+        for target in (OrderStatus.PICKED, OrderStatus.PACKED, OrderStatus.LABELLED):
+            orders.transition(s, order, target, kind=target.value, actor="tester")
+        return parcel.number

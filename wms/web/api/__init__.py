@@ -16,4 +16,11 @@ def _refuse_nul_characters() -> None:
                 raise InvalidInput("must not contain NUL characters", field=name)
 
 
-from wms.web.api import inbound, labels, ledger, loans, master_data  # noqa: E402, F401
+from wms.web.api import (  # noqa: E402, F401
+    inbound,
+    labels,
+    ledger,
+    loans,
+    master_data,
+    releases,
+)
