@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +25,9 @@ class Settings:
     environment: str = "development"
     # Echo SQL to the log; only for debugging.
     sql_echo: bool = False
+    # How far a packed parcel's weight may stray from its expected weight, in percent
+    # (never tighter than 50 g; see services.packing).
+    pack_weight_tolerance_pct: Decimal = Decimal(5)
 
     @property
     def is_sqlite(self) -> bool:
@@ -58,6 +62,16 @@ def _default_data_key() -> str:
     return path.read_text().strip()
 
 
+def _percent(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"WMS_PACK_TOLERANCE_PCT must be a number, not {text!r}") from None
+    if not value.is_finite() or not 0 <= value <= 100:
+        raise ValueError("WMS_PACK_TOLERANCE_PCT must be between 0 and 100")
+    return value
+
+
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment; ``overrides`` win (tests, tools)."""
     values: dict[str, object] = dict(overrides)
@@ -69,4 +83,6 @@ def load_settings(**overrides: object) -> Settings:
         values["data_key"] = os.environ.get("WMS_DATA_KEY") or _default_data_key()
     values.setdefault("environment", os.environ.get("WMS_ENV", "development"))
     values.setdefault("sql_echo", os.environ.get("WMS_SQL_ECHO", "") == "1")
+    if "pack_weight_tolerance_pct" not in values and os.environ.get("WMS_PACK_TOLERANCE_PCT"):
+        values["pack_weight_tolerance_pct"] = _percent(os.environ["WMS_PACK_TOLERANCE_PCT"])
     return Settings(**values)  # type: ignore[arg-type]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -14,6 +16,7 @@ db_cli = AppGroup("db", help="Schema migrations (Alembic).")
 demo_cli = AppGroup("demo", help="Demonstration data.")
 scheduler_cli = AppGroup("scheduler", help="The scheduled-jobs process.")
 loans_cli = AppGroup("loans", help="Display-only stock loans.")
+orders_cli = AppGroup("orders", help="Consumer orders: import from files, allocate.")
 
 
 def _settings() -> Settings:
@@ -73,8 +76,104 @@ def loans_mark_overdue() -> None:
     click.echo(f"overdue: {', '.join(marked) if marked else 'none newly'}")
 
 
+_IMPORT_HELP = """Receive the orders of FILE (CSV or JSON), each in its own transaction.
+
+\b
+CSV: a header row, then one row per order line; the order's own columns are
+repeated on each of its rows (they must agree).  Columns (UTF-8, comma-separated):
+  channel, order_number, flow (bonded_import | export | domestic | direct_mail),
+  warehouse, currency (default CNY), freight, insurance,
+  consignee_name, consignee_id_type (resident_id | passport | other),
+  consignee_id_number, consignee_phone, consignee_country (ISO 3166, e.g. CN),
+  consignee_province, consignee_city, consignee_district, consignee_address,
+  consignee_postcode, payment_number, payer_name, payer_id_number, paid_amount,
+  paid_at (ISO 8601 with a time zone), then per line: sku (or GTIN), quantity,
+  unit_price, discount.  Money has at most two decimals.
+JSON: a list of orders in the shape POST /api/v1/orders takes.
+
+\b
+Re-importing a file creates nothing twice (channel + order number identify an
+order).  Exit code 0 when every order is accepted, 1 when some are refused,
+2 when the file cannot be read.
+"""
+
+
+@orders_cli.command("import", help=_IMPORT_HELP)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default=None)
+@click.option(
+    "--actor", default="import", show_default=True, help="Who the orders are received by."
+)
+def orders_import(file: Path, fmt: str | None, actor: str) -> None:
+    from wms.services import order_import
+
+    try:
+        content = file.read_bytes()
+        incoming = order_import.read_orders(content, fmt or order_import.guess_format(file.name))  # type: ignore[arg-type]
+    except (OSError, order_import.UnreadableFile) as exc:
+        click.echo(f"{file}: cannot read orders: {exc}", err=True)
+        raise SystemExit(2) from None
+    database: Database = current_app.extensions["wms.db"]
+    summary = order_import.Summary()
+    with click.progressbar(length=len(incoming), label=f"receiving {len(incoming)} orders") as bar:
+
+        def step(outcome: order_import.Outcome) -> None:
+            summary.add(outcome)
+            bar.update(1)
+
+        order_import.receive_each(database, incoming, actor=actor[:64], on_each=step)
+    for line in summary.lines():
+        click.echo(line)
+    raise SystemExit(1 if summary.refused else 0)
+
+
+@orders_cli.command("allocate")
+@click.argument("order_ids", nargs=-1, type=click.IntRange(min=1))
+@click.option(
+    "--all-received", is_flag=True, help="Every received order and every order held for stock."
+)
+@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--actor", default="planner", show_default=True)
+def orders_allocate(
+    order_ids: tuple[int, ...], all_received: bool, batch_size: int, actor: str
+) -> None:
+    """Reserve stock (FEFO, all or nothing per order), one transaction per batch."""
+    from wms.services import allocation, order_queries, unit_of_work
+
+    database: Database = current_app.extensions["wms.db"]
+    ids = list(order_ids)
+    if all_received:
+        with database.reading() as session:
+            ids += order_queries.allocatable_ids(session)
+    if not ids:
+        raise click.UsageError("name order ids or pass --all-received")
+    ids = sorted(set(ids))
+    counts = {"allocated": 0, "on hold": 0, "skipped": 0}
+    held: list[str] = []
+    with click.progressbar(length=len(ids), label=f"allocating {len(ids)} orders") as bar:
+        for start in range(0, len(ids), batch_size):
+            batch = ids[start : start + batch_size]
+            outcomes = unit_of_work.run(
+                database, lambda s, b=batch: allocation.allocate_orders(s, b, actor=actor[:64])
+            )
+            for outcome in outcomes:
+                if outcome.note:
+                    counts["skipped"] += 1
+                elif outcome.missing:
+                    counts["on hold"] += 1
+                    short = ", ".join(f"{m['sku']} {m['missing']}" for m in outcome.missing)
+                    held.append(f"  order {outcome.order_number}: short of {short}")
+                else:
+                    counts["allocated"] += 1
+            bar.update(len(batch))
+    click.echo(", ".join(f"{name} {n}" for name, n in counts.items()))
+    for line in held:
+        click.echo(line)
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(loans_cli)
+    app.cli.add_command(orders_cli)

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from labels.gs1 import check_digit
 from wms.db import Database
 from wms.models import (
+    BoxType,
+    Channel,
     DeclarationStatus,
     EntryDeclaration,
     Loan,
@@ -32,7 +34,7 @@ from wms.models import (
     StockOperation,
     Warehouse,
 )
-from wms.services import catalog, inbound, loans, stock
+from wms.services import catalog, inbound, loans, orders, stock
 
 ACTOR = "demo"
 WAREHOUSE_CODE = "SHA-WGQ"
@@ -378,15 +380,61 @@ class LotPlan:
     expiry: date | None
 
 
+# Sales channels: (code, name, minimum shelf life in days, platform code, e-commerce code).
+CHANNELS: tuple[orders.ChannelInput, ...] = (
+    orders.ChannelInput("TMALLG", "Tmall Global", 90, "3301960000", "31149679BN"),
+    orders.ChannelInput("JDWW", "JD Worldwide", 60, "1105910159", "31149679BN"),
+    orders.ChannelInput("KIWISHOP", "Kiwi Pasture official domestic store", 30),
+    orders.ChannelInput("EXPORTSHOP", "Tmall World export store", 0),
+)
+# Cartons the packers use: (code, name, length, width, height in mm, tare in g).
+BOX_TYPES: tuple[tuple[str, str, int, int, int, int], ...] = (
+    ("S", "Small carton", 200, 150, 100, 90),
+    ("M", "Medium carton", 300, 220, 150, 180),
+    ("L", "Large carton", 400, 300, 250, 320),
+    ("XL", "Extra-large carton", 550, 400, 350, 560),
+)
+
+
+def _sales_setup(database: Database, progress: Callable[[str], None]) -> int:
+    """Channels and box types, added where missing (safe to run on every load)."""
+    with database.transaction() as session:
+        channels = set(session.scalars(select(Channel.code)))
+        boxes = set(session.scalars(select(BoxType.code)))
+        added = 0
+        for channel in CHANNELS:
+            if channel.code not in channels:
+                orders.create_channel(session, channel)
+                added += 1
+        for code, name, length, width, height, tare in BOX_TYPES:
+            if code not in boxes:
+                session.add(
+                    BoxType(
+                        code=code,
+                        name=name,
+                        length_mm=length,
+                        width_mm=width,
+                        height_mm=height,
+                        tare_g=tare,
+                    )
+                )
+                added += 1
+    if added:
+        progress(f"sales channels: {len(CHANNELS)}, box types: {len(BOX_TYPES)}")
+    return added
+
+
 def load(database: Database, progress: Callable[[str], None] = lambda _m: None) -> str:
     """Load the demo once; return a short summary of what the database then holds."""
     with database.reading() as session:
         state = _state(session)
         lent = session.scalar(select(func.count()).select_from(Loan)) > 0
-    if state is State.COMPLETE and lent:
-        return _summary(database, "Demo data already loaded; nothing written.")
     if state is State.FOREIGN:
         return f"Warehouse {WAREHOUSE_CODE} exists but was not created by the demo; nothing loaded."
+    sales_added = _sales_setup(database, progress)
+    if state is State.COMPLETE and lent:
+        headline = "Demo channels and box types added." if sales_added else "nothing written."
+        return _summary(database, f"Demo data already loaded; {headline}")
     if state is State.ABSENT:
         _master_data(database, progress)
     if state is not State.COMPLETE:

@@ -90,10 +90,16 @@ def allocate(session: Session, order_id: int, *, actor: str, at: datetime | None
 
 
 def allocate_orders(
-    session: Session, order_ids: list[int], *, actor: str, at: datetime | None = None
+    session: Session,
+    order_ids: list[int],
+    *,
+    actor: str,
+    at: datetime | None = None,
+    avoid: set[tuple[int, int]] | None = None,
 ) -> list[Outcome]:
     """Allocate many orders in one transaction, in order-id order (first come, first
-    served).  Each order is covered in full or put on hold; the others go on."""
+    served).  Each order is covered in full or put on hold; the others go on.
+    ``avoid`` names (lot, bin) pairs not to take from (a bin just found short)."""
     at = at or utcnow()
     stmt = (
         select(Order)
@@ -147,6 +153,8 @@ def allocate_orders(
                 if left == 0:
                     break
                 if cand.free <= 0 or (cand.expiry is not None and cand.expiry < min_expiry):
+                    continue
+                if avoid and (cand.lot_id, cand.location_id) in avoid:
                     continue
                 n = min(cand.free, left)
                 cand.free -= n
@@ -220,6 +228,8 @@ def free_reservations(session: Session, order: Order) -> int:
             # What was never picked is no longer reserved for the order.
             row.quantity -= row.to_pick
         row.open = False
+        if row.quantity == 0:  # nothing picked or short: nothing left to keep (quantity > 0)
+            session.delete(row)
     _unreserve(session, back)
     return sum(back.values())
 

@@ -78,7 +78,8 @@ def allowed(flow: Flow, current: OrderStatus, target: OrderStatus) -> bool:
             current in path and S.ALLOCATED in path and _before(path, current, S.PICKED)
         )
     if current is S.ON_HOLD:
-        return target in path  # resumes where services.orders says (resume_status)
+        # Resumes where services.orders says (resume_status); customs may reject a held one.
+        return target in path or target is S.REJECTED
     if target is S.REJECTED:
         return current in {S.DECLARED, S.ON_HOLD}
     if current is S.REJECTED:

@@ -161,3 +161,86 @@ def labelled_parcel(db: Database, order_id: int) -> str:
         for target in (OrderStatus.PICKED, OrderStatus.PACKED, OrderStatus.LABELLED):
             orders.transition(s, order, target, kind=target.value, actor="tester")
         return parcel.number
+
+
+def cleared_order(db: Database, *lines: tuple[str, int], **kwargs: object) -> int:
+    """A bonded order received, allocated, planned, declared and cleared: ready to pick."""
+    from wms.services import allocation
+
+    order_id = receive_order(db, *lines, **kwargs)
+    with db.transaction() as s:
+        allocation.allocate(s, order_id, actor="tester")
+    advance(db, order_id, "planned", "declared", "cleared")
+    return order_id
+
+
+def set_pick_sequence(db: Database, sequence: dict[str, int]) -> None:
+    """Walking order of bins by barcode (the pick path)."""
+    from sqlalchemy import update
+
+    from wms.models import Location
+
+    with db.transaction() as s:
+        for barcode, n in sequence.items():
+            s.execute(update(Location).where(Location.barcode == barcode).values(pick_sequence=n))
+
+
+def picking_warehouse(db: Database) -> None:
+    """SHA1 with ED-1 received and put away for picking, and the channel.
+
+    Milk L1 (expires 2028-06-30): 5 in A-01, 5 in A-02; milk L2 (2028-12-31): 10 in
+    B-01; serum S1: 10 in B-01.  Walking order: B-01, A-02, then A-01 (no sequence).
+    """
+    from datetime import date
+
+    f.build_warehouse(db)
+    f.declare(db, "ED-1", (f.MILK.sku, 100), (f.SERUM.sku, 40))
+    f.receive(db, "ED-1", f.MILK.sku, "L1", 10)
+    f.receive(db, "ED-1", f.MILK.sku, "L2", 10, expiry_date=date(2028, 12, 31))
+    f.receive(db, "ED-1", f.SERUM.sku, "S1", 10)
+    f.putaway(db, f.MILK.sku, "L1", 5, to=f.BINS[0])
+    f.putaway(db, f.MILK.sku, "L1", 5, to=f.BINS[1])
+    f.putaway(db, f.MILK.sku, "L2", 10, to=f.BINS[2])
+    f.putaway(db, f.SERUM.sku, "S1", 10, to=f.BINS[2])
+    set_pick_sequence(db, {f.BINS[2]: 1, f.BINS[1]: 2})
+    channel(db)
+
+
+def export_parcel(
+    db: Database,
+    country: str,
+    weight_g: int,
+    size_mm: tuple[int, int, int] = (200, 150, 100),
+    *,
+    flow: Flow = Flow.EXPORT,
+    status: str = "packed",
+    carton: str | None = None,
+) -> str:
+    """An export order (no consignee ID, no payment) and its parcel as packing leaves it,
+    built directly: for the consolidation tests, which do not test packing."""
+    from dataclasses import replace
+
+    from wms.models import Parcel, ParcelStatus
+
+    data = order_input((f.MILK.sku, 1), flow=flow)
+    consignee = replace(data.consignee, country=country, id_type=None, id_number=None)
+    with db.transaction() as s:
+        order = orders.receive_order(
+            s, replace(data, consignee=consignee, payment=None), actor="api"
+        ).order
+        parcel = Parcel(
+            number=f"P-{order.order_number}",
+            order_id=order.id,
+            length_mm=size_mm[0],
+            width_mm=size_mm[1],
+            height_mm=size_mm[2],
+            gross_weight_g=weight_g,
+            expected_weight_g=weight_g,
+            status=ParcelStatus(status),
+            master_carton=carton,
+            packed_by="packer",
+            packed_at=datetime(2026, 11, 21, 8, 0, tzinfo=UTC),
+        )
+        s.add(parcel)
+        s.flush()
+        return parcel.number

@@ -1,4 +1,5 @@
-"""The JSON API (/api/v1): master data, inbound, stock and the account book."""
+"""The JSON API (/api/v1): master data, inbound, stock and the account book, loans,
+orders, picking and packing, the other outbound flows, release batches and returns."""
 
 from flask import Blueprint, request
 
@@ -17,10 +18,13 @@ def _refuse_nul_characters() -> None:
 
 
 from wms.web.api import (  # noqa: E402, F401
+    flows,
     inbound,
     labels,
     ledger,
     loans,
     master_data,
+    orders,
+    picking,
     releases,
 )

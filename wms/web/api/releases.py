@@ -117,7 +117,7 @@ def gate_out(number: str) -> Reply:
 
 
 @api.post("/release-batches/<number>/hand-over")
-def hand_over(number: str) -> Reply:
+def hand_over_batch(number: str) -> Reply:
     who = actor()
     return write(lambda s: releases.hand_over(s, number, actor=who))
 
