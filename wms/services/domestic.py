@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wms.models import LocationKind, Lot, MoveReason, StockOperation
-from wms.services import ledger
+from wms.services import inbound, ledger
 from wms.services.catalog import location_by_barcode, product_by_code, virtual_location
 from wms.services.errors import InvalidInput
 from wms.services.ledger import MoveLine, utcnow
@@ -73,7 +72,15 @@ def receive_duty_paid(
     if target.kind is not LocationKind.BIN or not target.is_sellable:
         raise InvalidInput("duty-paid goods are received into a sellable bin", field="bin_barcode")
     product = product_by_code(session, data.product_code, field="product_code")
-    lot = _domestic_lot(session, product.id, lot_number, data, at)
+    lot = inbound.lot_for(
+        session,
+        product.id,
+        lot_number,
+        None,
+        expiry_date=data.expiry_date,
+        production_date=data.production_date,
+        at=at,
+    )
     source = virtual_location(session, target.warehouse_id, LocationKind.DOMESTIC)
     operation = ledger.post(
         session,
@@ -97,38 +104,6 @@ def receive_duty_paid(
         "location": target.barcode,
     }
     return {**operation.result, "replayed": False}
-
-
-def _domestic_lot(
-    session: Session, product_id: int, lot_number: str, data: DutyPaidReceipt, at: datetime
-) -> Lot:
-    """The duty-paid lot (no entry declaration line), created on its first receipt.
-
-    The lots table's unique key treats a missing declaration line as distinct, so the
-    lookup here is what keeps one duty-paid lot per product and lot number.
-    """
-    lot = session.scalar(
-        select(Lot)
-        .where(
-            Lot.product_id == product_id,
-            Lot.lot_number == lot_number,
-            Lot.entry_line_id.is_(None),
-        )
-        .order_by(Lot.id)
-        .limit(1)
-    )
-    if lot is None:
-        lot = Lot(
-            product_id=product_id,
-            lot_number=lot_number,
-            expiry_date=data.expiry_date,
-            production_date=data.production_date,
-            entry_line_id=None,
-            created_at=at,
-        )
-        session.add(lot)
-        session.flush()
-        return lot
     if data.expiry_date is not None and lot.expiry_date not in (None, data.expiry_date):
         raise InvalidInput(
             f"lot {lot_number} was received with expiry {lot.expiry_date}, not {data.expiry_date}",

@@ -189,7 +189,15 @@ def receive(session: Session, data: ReceiveInput, *, at: datetime | None = None)
             declared=line.declared_quantity,
             received=received_before,
         )
-    lot = _lot_for(session, product.id, lot_number, line.id, data, at)
+    lot = lot_for(
+        session,
+        product.id,
+        lot_number,
+        line.id,
+        expiry_date=data.expiry_date,
+        production_date=data.production_date,
+        at=at,
+    )
     supplier = virtual_location(session, declaration.warehouse_id, LocationKind.SUPPLIER)
     operation = ledger.post(
         session,
@@ -240,40 +248,50 @@ def _line_for(
     return lines[0]
 
 
-def _lot_for(
+def lot_for(
     session: Session,
     product_id: int,
     lot_number: str,
-    entry_line_id: int,
-    data: ReceiveInput,
+    entry_line_id: int | None,
+    *,
+    expiry_date: date | None,
+    production_date: date | None,
     at: datetime | None,
 ) -> Lot:
+    """The lot a receipt goes to, created on its first receipt: one per product, lot
+    number and entry-declaration line (none for duty-paid goods).  A receipt naming
+    another expiry than the lot's is refused.
+
+    The unique key treats a missing declaration line as distinct, so for duty-paid lots
+    this lookup is what keeps one lot per product and lot number."""
+    line_match = (
+        Lot.entry_line_id.is_(None) if entry_line_id is None else Lot.entry_line_id == entry_line_id
+    )
     lot = session.scalar(
-        select(Lot).where(
-            Lot.product_id == product_id,
-            Lot.lot_number == lot_number,
-            Lot.entry_line_id == entry_line_id,
-        )
+        select(Lot)
+        .where(Lot.product_id == product_id, Lot.lot_number == lot_number, line_match)
+        .order_by(Lot.id)
+        .limit(1)
     )
     if lot is None:
         lot = Lot(
             product_id=product_id,
             lot_number=lot_number,
-            expiry_date=data.expiry_date,
-            production_date=data.production_date,
+            expiry_date=expiry_date,
+            production_date=production_date,
             entry_line_id=entry_line_id,
             created_at=at or utcnow(),
         )
         session.add(lot)
         session.flush()
         return lot
-    if data.expiry_date is not None and lot.expiry_date not in (None, data.expiry_date):
+    if expiry_date is not None and lot.expiry_date not in (None, expiry_date):
         raise InvalidInput(
-            f"lot {lot_number} was received with expiry {lot.expiry_date}, not {data.expiry_date}",
+            f"lot {lot_number} was received with expiry {lot.expiry_date}, not {expiry_date}",
             field="expiry_date",
         )
-    if lot.expiry_date is None and data.expiry_date is not None:
-        lot.expiry_date = data.expiry_date
+    if lot.expiry_date is None and expiry_date is not None:
+        lot.expiry_date = expiry_date
     return lot
 
 

@@ -22,8 +22,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
-    BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
@@ -35,16 +33,10 @@ from wms.db import Database
 from wms.models import Flow
 from wms.services import orders, unit_of_work
 from wms.services.errors import ServiceError
+from wms.services.inputs import Input, chars, field_path
 
 MAX_BATCH = 500
 CENT = Decimal("0.01")
-
-
-def text(max_length: int) -> Any:
-    """Trimmed, non-empty text that fits a column of ``max_length``."""
-    return Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
-    ]
 
 
 # Consumer money: at most two decimals, never negative, NaN or infinite; JSON may carry it
@@ -53,47 +45,35 @@ Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, allow_i
 Quantity = Annotated[int, Field(strict=True, gt=0, le=100_000)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        # PostgreSQL cannot store NUL in text; no marketplace means one.
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        return value
-
-
-class ConsigneeIn(_Model):
-    name: text(100)
+class ConsigneeIn(Input):
+    name: chars(100)
     phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 \-]{6,32}$")]
     country: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z]{2}$")]
-    address: text(240)
+    address: chars(240)
     id_type: Literal["resident_id", "passport", "other"] | None = None
     id_number: (
         Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z]{6,32}$")]
         | None
     ) = None
-    province: text(60) | None = None
-    city: text(60) | None = None
-    district: text(60) | None = None
+    province: chars(60) | None = None
+    city: chars(60) | None = None
+    district: chars(60) | None = None
     postcode: (
         Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z \-]{3,16}$")]
         | None
     ) = None
 
 
-class LineIn(_Model):
-    sku: text(40)
+class LineIn(Input):
+    sku: chars(40)
     quantity: Quantity
     unit_price: Amount
     discount: Amount = Decimal(0)
 
 
-class PaymentIn(_Model):
-    payment_number: text(60)
-    payer_name: text(100)
+class PaymentIn(Input):
+    payment_number: chars(60)
+    payer_name: chars(100)
     amount: Amount
     paid_at: AwareDatetime
     payer_id_number: (
@@ -110,13 +90,13 @@ class PaymentIn(_Model):
             raise ValueError("lies outside the calendar once converted to UTC") from None
 
 
-class OrderIn(_Model):
-    channel: text(32)
+class OrderIn(Input):
+    channel: chars(32)
     order_number: Annotated[
         str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z\-_./]{1,40}$")
     ]
     flow: Flow
-    warehouse: text(16)
+    warehouse: chars(16)
     consignee: ConsigneeIn
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=orders.MAX_LINES)]
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "CNY"
@@ -182,17 +162,6 @@ class Problem:
 def first_problem(exc: ValidationError, prefix: str = "") -> Problem:
     err = exc.errors(include_url=False, include_context=False, include_input=False)[0]
     return Problem(prefix + (field_path(err["loc"]) or "order"), err["msg"])
-
-
-def field_path(loc: Iterable[Any]) -> str:
-    """("lines", 0, "quantity") -> "lines[0].quantity"."""
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path
 
 
 @dataclass

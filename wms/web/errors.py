@@ -16,23 +16,13 @@ from wms.services.errors import (
     NotFound,
     ServiceError,
 )
+from wms.services.inputs import field_path
 
 log = logging.getLogger(__name__)
 
 STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409}
 # Service fields that reach the API as HTTP headers.
 HEADER_FIELDS = {"idempotency_key": "Idempotency-Key"}
-
-
-def field_path(loc: tuple[Any, ...]) -> str:
-    """("lines", 0, "quantity") -> "lines[0].quantity"."""
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path
 
 
 def error_response(status: int, body: dict[str, Any]) -> tuple[Response, int]:

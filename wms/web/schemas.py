@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 from flask import request
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     HttpUrl,
     StringConstraints,
@@ -18,16 +17,7 @@ from pydantic import (
 
 from wms.models import LocationKind
 from wms.services.errors import InvalidInput
-
-MAX_ID = 2**63 - 1  # the largest id the database can hold
-
-
-def chars(max_length: int) -> Any:
-    """Trimmed, non-empty text that fits a column of ``max_length``."""
-    return Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
-    ]
-
+from wms.services.inputs import MAX_ID, Input, chars
 
 Code = chars(40)
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
@@ -38,18 +28,6 @@ Millimetres = Annotated[int, Field(strict=True, gt=0, le=100_000)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4, allow_inf_nan=False)]
 Barcode = chars(48)
 LotNumber = chars(64)
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        # PostgreSQL cannot store NUL in text; no scanner or integration means one.
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        return value
 
 
 class WarehouseIn(Input):
