@@ -28,6 +28,9 @@ class Settings:
     # How far a packed parcel's weight may stray from its expected weight, in percent
     # (never tighter than 50 g; see services.packing).
     pack_weight_tolerance_pct: Decimal = Decimal(5)
+    # The couriers' services.json (its rate cards beside it) the planner chooses among;
+    # None: the demo couriers shipped in routing/data.
+    courier_services_path: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -85,4 +88,6 @@ def load_settings(**overrides: object) -> Settings:
     values.setdefault("sql_echo", os.environ.get("WMS_SQL_ECHO", "") == "1")
     if "pack_weight_tolerance_pct" not in values and os.environ.get("WMS_PACK_TOLERANCE_PCT"):
         values["pack_weight_tolerance_pct"] = _percent(os.environ["WMS_PACK_TOLERANCE_PCT"])
+    if "courier_services_path" not in values:
+        values["courier_services_path"] = os.environ.get("WMS_COURIER_SERVICES") or None
     return Settings(**values)  # type: ignore[arg-type]

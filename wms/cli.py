@@ -17,6 +17,7 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
 scheduler_cli = AppGroup("scheduler", help="The scheduled-jobs process.")
 loans_cli = AppGroup("loans", help="Display-only stock loans.")
 orders_cli = AppGroup("orders", help="Consumer orders: import from files, allocate.")
+plans_cli = AppGroup("plans", help="Courier plans: run the planner, commit a plan.")
 
 
 def _settings() -> Settings:
@@ -171,9 +172,74 @@ def orders_allocate(
         click.echo(line)
 
 
+@plans_cli.command("run")
+@click.option("--warehouse", help="Warehouse code (default: the only warehouse).")
+@click.option(
+    "--time-limit",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 60.0),
+    help="Seconds the solver may take.",
+)
+@click.option("--commit", is_flag=True, help="Commit the plan: plan its assigned orders.")
+@click.option("--actor", default="planner", show_default=True)
+def plans_run(warehouse: str | None, time_limit: float, commit: bool, actor: str) -> None:
+    """Choose a courier service for every allocated order of a warehouse, at least cost."""
+    from sqlalchemy import select
+
+    from wms.models import Warehouse
+    from wms.services import planning, unit_of_work
+    from wms.services.errors import ServiceError
+
+    database: Database = current_app.extensions["wms.db"]
+    if warehouse is None:
+        with database.reading() as session:
+            codes = list(session.scalars(select(Warehouse.code).limit(2)))
+        if len(codes) != 1:
+            raise click.UsageError("name the warehouse with --warehouse CODE")
+        warehouse = codes[0]
+    try:
+        services = planning.courier_services(_settings().courier_services_path)
+        click.echo(f"planning {warehouse} ({len(services)} courier services, <= {time_limit:g} s)")
+        number = planning.plan_warehouse(
+            database, warehouse, actor=actor[:64], time_limit_s=time_limit, services=services
+        )
+        if commit:
+            unit_of_work.run(database, lambda s: planning.commit_plan(s, number, actor=actor[:64]))
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+    with database.reading() as session:
+        view = planning.plan_view(session, planning.plan_by_number(session, number))
+    for line in _plan_lines(view):
+        click.echo(line)
+
+
+def _plan_lines(view: dict[str, object]) -> list[str]:
+    shop = view["rate_shopping"]
+    assert isinstance(shop, dict)
+    currency = view["currency"]
+    reasons = view["unassigned_by_reason"]
+    assert isinstance(reasons, dict)
+    saving_pct = "" if shop["saving_pct"] is None else f" ({shop['saving_pct']} %)"
+    lines = [
+        f"plan {view['number']}: {view['parcels']} parcels, {view['assigned']} assigned, "
+        f"status {view['status']}, {view['seconds']} s",
+        f"cost           {view['cost']} {currency}",
+        f"lower bound    {view['bound']} {currency} (gap {view['gap_pct']} %)",
+        f"rate shopping  {shop['cost']} {currency} ({shop['unassigned']} left without room)",
+        f"saving         {shop['saving']} {currency}{saving_pct}",
+        "unassigned     "
+        + (", ".join(f"{reason} {n}" for reason, n in reasons.items()) if reasons else "none"),
+    ]
+    if view["committed_at"]:
+        lines.append(f"committed by {view['committed_by']}: {view['assigned']} orders planned")
+    return lines
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(loans_cli)
     app.cli.add_command(orders_cli)
+    app.cli.add_command(plans_cli)

@@ -1,6 +1,17 @@
 """Typed ORM models, one module per aggregate; importing this registers them all."""
 
 from wms.models.base import Base
+from wms.models.customs import (
+    ApiToken,
+    BrokerMandate,
+    BrokerOrganisation,
+    CustomsDeclaration,
+    CustomsStatus,
+    DeclarationEvent,
+    DeclarationKind,
+    Merchant,
+    QuotaEntry,
+)
 from wms.models.inbound import (
     DeclarationStatus,
     DiscrepancyKind,
@@ -45,6 +56,7 @@ from wms.models.outbound import (
     ReturnStatus,
     Wave,
 )
+from wms.models.planning import PlanKind, PlanLine, PlanRun
 from wms.models.product import Lot, Product
 from wms.models.warehouse import PHYSICAL_KINDS, Location, LocationKind, Warehouse, Zone
 
@@ -53,11 +65,18 @@ __all__ = [
     "OPEN_STATUSES",
     "PHYSICAL_KINDS",
     "AccountBookLine",
+    "ApiToken",
     "Base",
     "BoxType",
+    "BrokerMandate",
+    "BrokerOrganisation",
     "Channel",
     "ConsumerReturn",
     "ConsumerReturnLine",
+    "CustomsDeclaration",
+    "CustomsStatus",
+    "DeclarationEvent",
+    "DeclarationKind",
     "DeclarationStatus",
     "DiscrepancyKind",
     "EntryDeclaration",
@@ -71,6 +90,7 @@ __all__ = [
     "Location",
     "LocationKind",
     "Lot",
+    "Merchant",
     "Move",
     "MoveReason",
     "Notice",
@@ -81,8 +101,12 @@ __all__ = [
     "Parcel",
     "ParcelItem",
     "ParcelStatus",
+    "PlanKind",
+    "PlanLine",
+    "PlanRun",
     "Product",
     "Quant",
+    "QuotaEntry",
     "ReceiptDiscrepancy",
     "ReleaseBatch",
     "ReleaseStatus",

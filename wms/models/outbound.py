@@ -62,6 +62,8 @@ class Channel(Base):
     # Customs registration codes of the platform and the e-commerce company.
     platform_code: Mapped[str | None] = mapped_column(String(18))
     ecommerce_code: Mapped[str | None] = mapped_column(String(18))
+    # The merchant selling through this channel: whose declarations a broker sees.
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"))
     created_at: Mapped[datetime]
 
 

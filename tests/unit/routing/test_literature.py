@@ -57,9 +57,7 @@ def test_falkenauer_instances_reach_their_optimum(name):
 def test_the_or_library_file_and_the_bpplib_file_agree():
     orlib = list(read_bin_packing(BENCH / "binpack" / "orlib" / "binpack1.txt"))
     assert [p.name for p in orlib[:2]] == ["binpack1-0", "binpack1-1"]
-    (bpplib,) = read_bin_packing(
-        BENCH / "binpack" / "Falkenauer_U" / "Falkenauer_u120_08.txt"
-    )
+    (bpplib,) = read_bin_packing(BENCH / "binpack" / "Falkenauer_U" / "Falkenauer_u120_08.txt")
     assert sorted(orlib[8].sizes) == sorted(bpplib.sizes)
     assert orlib[8].capacity == bpplib.capacity == 150
 

@@ -1,5 +1,6 @@
 """The JSON API (/api/v1): master data, inbound, stock and the account book, loans,
-orders, picking and packing, the other outbound flows, release batches and returns."""
+orders, picking and packing, the other outbound flows, release batches and returns,
+courier plans."""
 
 from flask import Blueprint, request
 
@@ -26,5 +27,6 @@ from wms.web.api import (  # noqa: E402, F401
     master_data,
     orders,
     picking,
+    planning,
     releases,
 )
