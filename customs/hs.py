@@ -6,8 +6,9 @@ from __future__ import annotations
 _VALID_CHAPTERS = frozenset(range(1, 98)) - {77}
 
 # China declares 10 digits, optionally followed by 3 inspection-and-quarantine digits;
-# the international nomenclature stops at the 6-digit subheading.
-LENGTHS = {"CN": (10, 13), "INTL": (6,)}
+# the international nomenclature stops at the 6-digit subheading; the EU writes the HS
+# subheading, its 8-digit Combined Nomenclature code or its 10-digit TARIC code.
+LENGTHS = {"CN": (10, 13), "INTL": (6,), "EU": (6, 8, 10)}
 
 
 def check_hs_code(code: str, regime: str = "CN") -> str | None:
@@ -21,3 +22,10 @@ def check_hs_code(code: str, regime: str = "CN") -> str | None:
     if int(code[:2]) not in _VALID_CHAPTERS:
         return f"HS chapter {code[:2]} does not exist"
     return None
+
+
+def subheading(code: str) -> str:
+    """The 6-digit HS subheading of a code of any regime (the level every country shares)."""
+    if len(code) < 6 or not code[:6].isdigit():
+        raise ValueError(f"{code!r} has no 6-digit HS subheading")
+    return code[:6]
