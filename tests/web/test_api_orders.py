@@ -49,7 +49,8 @@ def order_body(number: str = "TM0001", **overrides: Any) -> dict[str, Any]:
             "payment_number": f"PAY{number}",
             "payer_name": "张三",
             "payer_id_number": ID_NUMBER,
-            "amount": "408.00",
+            # goods 2 x 199.00 + freight 10.00 + CBEC tax 9.1% of 408.00
+            "amount": "445.13",
             "paid_at": "2026-11-21T08:30:00+08:00",
         },
     }
@@ -254,7 +255,8 @@ def test_a_bonded_order_walks_its_whole_flow_and_every_step_is_recorded(
     ]
     planned = step("plan", {"courier_code": "SF", "tracking_number": "SF1234567890"})
     assert (planned["status"], planned["tracking_number"]) == ("planned", "SF1234567890")
-    assert step("declare", {"declaration_ref": "INV-0001"})["declaration_ref"] == "INV-0001"
+    declared = step("declare")
+    assert (declared["status"], declared["declaration_ref"]) == ("declared", f"CL{order_id:010d}-1")
     held = step("hold", {"reason": "inspection of the formula"})
     assert (held["status"], held["resume_status"]) == ("on_hold", "declared")
     assert held["hold_reason"] == {"kind": "customs", "reason": "inspection of the formula"}
@@ -283,7 +285,8 @@ def test_a_bonded_order_walks_its_whole_flow_and_every_step_is_recorded(
     ]
     assert {e["actor"] for e in events[1:6]} == {"planner.li"}
     assert all(e["at"].endswith("+00:00") for e in events)
-    assert events[3]["details"]["declaration_ref"] == "INV-0001"
+    assert events[3]["details"]["declaration"] == f"CL{order_id:010d}-1"
+    assert events[3]["details"]["tax_total"] == "37.1300"
     api.assert_masked()
 
 
@@ -331,8 +334,8 @@ def test_rejected_then_corrected_and_declared_again(api: Seen, stocked: Database
     assert bad["field"] == "reason"
     rejected = ok(api("post", f"/orders/{order_id}/reject", json={"reason": "ID name mismatch"}))
     assert (rejected["status"], rejected["customs_note"]) == ("rejected", "ID name mismatch")
-    again = ok(api("post", f"/orders/{order_id}/declare", json={"declaration_ref": "INV-0002"}))
-    assert (again["status"], again["declaration_ref"]) == ("declared", "INV-0002")
+    again = ok(api("post", f"/orders/{order_id}/declare"))
+    assert (again["status"], again["declaration_ref"]) == ("declared", f"CL{order_id:010d}-2")
 
 
 def test_domestic_orders_are_never_declared(api: Seen):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -26,6 +27,12 @@ from wms.db import Database
 BONDED, DOMESTIC, EXPORT, DIRECT = 800, 100, 50, 50
 TARE = 120  # box M
 GROSS = 1020  # both test products weigh 1,020 g gross
+
+
+def paid(qty: int) -> Decimal:
+    """What the consumer paid: goods, freight and the CBEC tax on both."""
+    goods = Decimal("99.00") * qty
+    return goods + Decimal("10.00") + o.tax_of([(qty, Decimal("99.00"))], Decimal("10.00"))
 
 
 def body(n: int, flow: str, sku: str, qty: int) -> dict[str, Any]:
@@ -45,11 +52,11 @@ def body(n: int, flow: str, sku: str, qty: int) -> dict[str, Any]:
         "freight": "10.00",
     }
     if flow in {"bonded_import", "direct_mail"}:
-        order["consignee"] |= {"id_type": "resident_id", "id_number": "11010519491231002X"}
+        order["consignee"] |= {"id_type": "resident_id", "id_number": o.resident_id(n)}
         order["payment"] = {
             "payment_number": f"PAY-D{n:05d}",
             "payer_name": "王五",
-            "amount": f"{99 * qty + 10}.00",
+            "amount": str(paid(qty)),
             "paid_at": "2026-11-21T08:00:00+08:00",
         }
     return order
@@ -130,7 +137,7 @@ def test_a_day_of_outbound_work_balances_to_the_last_unit(client: FlaskClient, d
     for b in bodies:
         if b["lines"][0]["sku"] == f.SERUM.sku:
             b["lines"][0]["quantity"] = 1
-            b["payment"]["amount"] = "109.00"
+            b["payment"]["amount"] = str(paid(1))
     ids: list[int] = []
     for start in (0, 500):
         answer = day.post("/orders/batch", {"orders": bodies[start : start + 500]})
@@ -180,13 +187,13 @@ def test_a_day_of_outbound_work_balances_to_the_last_unit(client: FlaskClient, d
     dm_orders = [i for i, flow in day.flow.items() if flow == "direct_mail"]
     declared = [i for i in live if day.flow[i] in {"bonded_import", "export"}] + dm_orders
     for order_id in declared:
-        day.post(f"/orders/{order_id}/declare", {"declaration_ref": f"CI{order_id:012d}"})
+        day.post(f"/orders/{order_id}/declare")
     rejected = bonded[10:13]
     for order_id in rejected:
         day.post(f"/orders/{order_id}/reject", {"reason": "payer identity does not match"})
     day.cancel(rejected[0], "rejected by customs")
     day.cancel(rejected[1], "rejected by customs")
-    day.post(f"/orders/{rejected[2]}/declare", {"declaration_ref": "CI-CORRECTED"})
+    day.post(f"/orders/{rejected[2]}/declare")
     for order_id in declared:
         if day.expected[order_id] != "cancelled":
             day.post(f"/orders/{order_id}/clear", {})

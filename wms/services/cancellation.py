@@ -6,8 +6,8 @@ exactly what was done.
   and lot they were taken from, in one ledger operation (reason TRANSFER, document the
   order number), and their reservations are closed;
 - a packed or labelled parcel is voided;
-- a declaration still standing at customs must be withdrawn: recorded on the event (the
-  customs messages come with the customs issue).
+- a list still standing at customs is withdrawn (``declarations.withdraw``), giving back
+  the annual quota a cleared one used.
 
 Loaded, released and handed-over orders are refused: a loaded parcel is taken off its
 vehicle first (its batch re-opened), a released one comes back as a consumer return.
@@ -34,7 +34,7 @@ from wms.models import (
     ParcelStatus,
     Reservation,
 )
-from wms.services import allocation, ledger, order_flow, staging
+from wms.services import allocation, declarations, ledger, order_flow, staging
 from wms.services import orders as order_service
 from wms.services.errors import Conflict, InvalidInput
 from wms.services.ledger import MoveLine, utcnow
@@ -89,11 +89,7 @@ def cancel(
     freed = allocation.free_reservations(session, order)
     returned, lines = _picked_goods(session, order.id, order.warehouse_id, order.flow)
     voided = _void_parcels(session, order.id)
-    withdraw = (
-        order.declaration_ref
-        if order.declaration_ref and before is not OrderStatus.REJECTED
-        else None
-    )
+    withdraw = declarations.withdraw(session, order, actor=actor, at=at)
 
     if lines:
         operation = ledger.post(
@@ -120,7 +116,7 @@ def cancel(
         "operation_id": operation.id,
     }
     if withdraw:
-        details["declaration_to_withdraw"] = withdraw
+        details["declaration_withdrawn"] = withdraw
     order_service.transition(
         session, order, OrderStatus.CANCELLED, kind="cancelled", actor=actor, at=at, details=details
     )

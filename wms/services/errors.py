@@ -25,6 +25,12 @@ class ServiceError(Exception):
         return body
 
 
+class Unauthorized(ServiceError):
+    """No credentials, or ones nobody issued (or that were revoked)."""
+
+    code = "unauthorized"
+
+
 class InvalidInput(ServiceError):
     code = "invalid"
 

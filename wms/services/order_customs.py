@@ -1,8 +1,6 @@
-"""The customs side of an order, for now as plain recorded transitions: declared with
-the inventory list's reference, cleared, rejected or held for inspection, and finally
-handed over to the courier.  The declaration records themselves (messages, tax, the
-three-order match) come with the customs issue and will call these.
-"""
+"""The customs side of an order: declared (its list lodged through
+services.declarations), cleared, rejected or held for inspection, and finally handed
+over to the courier."""
 
 from __future__ import annotations
 
@@ -11,12 +9,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from wms.models import Order, OrderStatus, Parcel, ParcelStatus
-from wms.services import order_flow
+from wms.models import CustomsStatus, Order, OrderStatus, Parcel, ParcelStatus
+from wms.services import declarations, order_flow
 from wms.services import orders as order_service
 from wms.services.errors import Conflict, InvalidInput
 
-MAX_REF = 40
 MAX_NOTE = 400
 
 
@@ -39,29 +36,11 @@ def _declaring(session: Session, order_id: int) -> Order:
     return order
 
 
-def declare(
-    session: Session,
-    order_id: int,
-    *,
-    declaration_ref: str,
-    actor: str,
-    at: datetime | None = None,
-) -> Order:
-    """The import inventory list (or export list) is lodged: the order is declared.  A
-    rejected order, once corrected, is declared again under its new reference."""
-    ref = _text(declaration_ref, "declaration_ref", MAX_REF, "the declaration's reference")
-    order = _declaring(session, order_id)
-    order_service.transition(
-        session,
-        order,
-        OrderStatus.DECLARED,
-        kind="declared",
-        actor=actor,
-        at=at,
-        details={"declaration_ref": ref, "previous_ref": order.declaration_ref},
-    )
-    order.declaration_ref = ref
-    return order
+def declare(session: Session, order_id: int, *, actor: str, at: datetime | None = None) -> Order:
+    """Lodge the order's list (services.declarations: tax, limits, the three-order match):
+    the order is declared.  A rejected order, once corrected, is declared again."""
+    declaration = declarations.declare_order(session, order_id, actor=actor, at=at)
+    return order_service.order_by_id(session, declaration.order_id)
 
 
 def clear(
@@ -70,39 +49,57 @@ def clear(
     *,
     actor: str,
     note: str | None = None,
+    customs_number: str | None = None,
     at: datetime | None = None,
 ) -> Order:
-    """Customs released the declaration: the order may be picked (bonded import, export)
+    """Customs released the order's list: the order may be picked (bonded import, export)
     or re-labelled (direct mail)."""
+    if note:
+        note = _text(note, "note", MAX_NOTE, "the note")
     order = _declaring(session, order_id)
-    details = {"declaration_ref": order.declaration_ref}
+    declarations.decide(
+        session,
+        declarations.Decision(
+            _submitted(session, order, OrderStatus.CLEARED), CustomsStatus.CLEARED, actor, "api",
+            customs_number=customs_number,
+        ),
+        at=at,
+    )  # fmt: skip
     if note:
-        details["note"] = _text(note, "note", MAX_NOTE, "the note")
-    order_service.transition(
-        session, order, OrderStatus.CLEARED, kind="cleared", actor=actor, at=at, details=details
-    )
-    if note:
-        order.customs_note = details["note"]
+        order.customs_note = note
     return order
 
 
 def reject(
     session: Session, order_id: int, *, reason: str, actor: str, at: datetime | None = None
 ) -> Order:
-    """Customs refused the declaration (a data mismatch, a quota exceeded ...)."""
+    """Customs refused the order's list (a data mismatch, a quota exceeded ...)."""
     why = _text(reason, "reason", MAX_NOTE, "the reason")
     order = _declaring(session, order_id)
-    order_service.transition(
+    declarations.decide(
         session,
-        order,
-        OrderStatus.REJECTED,
-        kind="rejected",
-        actor=actor,
+        declarations.Decision(
+            _submitted(session, order, OrderStatus.REJECTED),
+            CustomsStatus.REJECTED,
+            actor,
+            "api",
+            why,
+        ),
         at=at,
-        details={"declaration_ref": order.declaration_ref, "reason": why},
     )
-    order.customs_note = why
     return order
+
+
+def _submitted(session: Session, order: Order, target: OrderStatus) -> str:
+    order_flow.check(order.flow, order.status, target, order.order_number)
+    declaration = declarations.live_declaration(session, order.id)
+    if declaration is None or declaration.status is not CustomsStatus.SUBMITTED:
+        raise Conflict(
+            f"order {order.order_number} is {order.status.value}: it has no list waiting for "
+            "customs",
+            field="status",
+        )
+    return declaration.number
 
 
 def hold_for_customs(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -33,7 +34,7 @@ from wms.models import (
     ParcelStatus,
     ReturnStatus,
 )
-from wms.services import ledger
+from wms.services import declarations, ledger
 from wms.services import orders as order_service
 from wms.services.catalog import location_by_barcode, product_by_code, virtual_location
 from wms.services.errors import Conflict, InvalidInput, NotFound
@@ -210,12 +211,22 @@ def receive_return(
     )
     ret.status = ReturnStatus.RECEIVED
     ret.received_at = at
+    # Back in the zone in time: the tax on these goods is cancelled and the quota restored.
+    customs = declarations.credit_return(
+        session,
+        order,
+        return_number=ret.number,
+        share=_share_of_goods(session, order, ret),
+        applied_at=ret.applied_at,
+        back_at=at,
+    )
     operation.result = {
         "return_number": ret.number,
         "status": ret.status.value,
         "dock": dock.barcode,
         "units": sum(line.quantity for line in lines),
         "operation_id": operation.id,
+        "customs": customs,
     }
     order_service.record(
         session,
@@ -431,6 +442,27 @@ def _already_returned(session: Session, order: Order) -> dict[tuple[int, int], i
     for line_id, lot_id, qty in rows:
         found[(line_id, lot_id)] = int(qty)
     return found
+
+
+def _share_of_goods(session: Session, order: Order, ret: ConsumerReturn) -> Decimal:
+    """The returned part of the order's goods value, at the order's own prices."""
+    lines = {line.id: line for line in order.lines}
+    total = sum(
+        (line.quantity * line.unit_price - line.discount for line in lines.values()), Decimal(0)
+    )
+    back = sum(
+        (
+            (
+                lines[r.order_line_id].quantity * lines[r.order_line_id].unit_price
+                - lines[r.order_line_id].discount
+            )
+            * r.quantity
+            / lines[r.order_line_id].quantity
+            for r in ret.lines
+        ),
+        Decimal(0),
+    )
+    return back / total if total else Decimal(0)
 
 
 def _dock_of(session: Session, ret: ConsumerReturn) -> int:

@@ -15,12 +15,13 @@ from wms.services.errors import (
     InvalidInput,
     NotFound,
     ServiceError,
+    Unauthorized,
 )
 from wms.services.inputs import field_path
 
 log = logging.getLogger(__name__)
 
-STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409}
+STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409, Unauthorized: 401}
 # Service fields that reach the API as HTTP headers.
 HEADER_FIELDS = {"idempotency_key": "Idempotency-Key"}
 

@@ -29,6 +29,31 @@ def channel(db: Database, code: str = CHANNEL, min_shelf_life_days: int = 0) -> 
         )
 
 
+def resident_id(n: int) -> str:
+    """A valid mainland resident ID number, one per ``n`` (birth year and sequence vary)."""
+    from customs.identity import id_check_character
+
+    first17 = f"110105{1950 + n // 1000 % 50}0101{n % 1000:03d}"
+    return first17 + id_check_character(first17)
+
+
+def tax_of(lines: list[tuple[int, Decimal]], freight: Decimal) -> Decimal:
+    """The CBEC tax the consumer pays on (quantity, unit price) lines of the test
+    products (both HS 0402210000, tax category general) declared today."""
+    from datetime import date
+
+    from customs import order_tax
+
+    taxed = order_tax.order_tax(
+        order_tax.Order(
+            lines=tuple(order_tax.OrderLine("0402210000", "general", q, p) for q, p in lines),
+            on=date.today(),
+            freight=freight,
+        )
+    )
+    return taxed.total_tax
+
+
 def order_input(
     *lines: tuple[str, int],
     number: str | None = None,
@@ -60,7 +85,9 @@ def order_input(
         payment=orders.PaymentInput(
             payment_number=f"PAY{number}",
             payer_name="张三",
-            amount=goods + Decimal("10.00"),
+            amount=goods
+            + Decimal("10.00")
+            + tax_of([(q, unit_price) for _, q in lines], Decimal("10.00")),
             paid_at=datetime(2026, 11, 21, 8, 30, tzinfo=UTC),
             payer_id_number="11010519491231002X",
         ),
@@ -73,12 +100,15 @@ def receive_order(db: Database, *lines: tuple[str, int], **kwargs: object) -> in
 
 
 def advance(db: Database, order_id: int, *targets: str, actor: str = "tester") -> None:
-    """Walk an order through plain recorded transitions (customs steps and the like)."""
+    """Walk an order through its steps by the services users call: planned (courier and
+    tracking number), declared (the list lodged: tax, limits, three-order match), cleared
+    or rejected by customs; other targets are plain recorded transitions."""
     from wms.models import OrderStatus
+    from wms.services import order_customs
 
-    with db.transaction() as s:
-        order = orders.order_by_id(s, order_id)
-        for target in targets:
+    for target in targets:
+        with db.transaction() as s:
+            order = orders.order_by_id(s, order_id)
             if target == "planned":
                 orders.plan(
                     s,
@@ -87,6 +117,12 @@ def advance(db: Database, order_id: int, *targets: str, actor: str = "tester") -
                     tracking_number=f"SF{order.id:010d}",
                     actor=actor,
                 )
+            elif target == "declared":
+                order_customs.declare(s, order_id, actor=actor)
+            elif target == "cleared":
+                order_customs.clear(s, order_id, actor=actor)
+            elif target == "rejected":
+                order_customs.reject(s, order_id, reason="payer does not match", actor=actor)
             else:
                 orders.transition(s, order, OrderStatus(target), kind=target, actor=actor)
 

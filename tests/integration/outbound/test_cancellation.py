@@ -13,6 +13,8 @@ from tests import factories as f
 from tests.integration.outbound import support
 from wms.db import Database
 from wms.models import (
+    CustomsDeclaration,
+    CustomsStatus,
     Move,
     MoveReason,
     OrderEvent,
@@ -70,7 +72,7 @@ def walk(db: Database, order_id: int, target: OrderStatus) -> None:
             if status is S.PLANNED:
                 orders.plan(s, order, courier_code="SF", tracking_number=f"SF{order_id}", actor="p")
             elif status is S.DECLARED:
-                order_customs.declare(s, order_id, declaration_ref=f"INV-{order_id}", actor="c")
+                order_customs.declare(s, order_id, actor="c")
             elif status is S.PICKED:
                 pick(s, order_id)
             elif status is S.PACKED:
@@ -187,7 +189,18 @@ def test_cancelling_restores_stock_and_reservations_exactly(stocked: Database, s
     )
     assert event.details["reason"] == "buyer"
     declared = state in (S.DECLARED, S.CLEARED, S.ON_HOLD, S.PICKED, S.PACKED, S.LABELLED)
-    assert event.details.get("declaration_to_withdraw") == (f"INV-{order_id}" if declared else None)
+    # The order's list is withdrawn at customs (its number: CL<order id>-<n>).
+    assert event.details.get("declaration_withdrawn") == (
+        f"CL{order_id:010d}-1" if declared else None
+    )
+    with stocked.reading() as s:
+        lists = s.scalars(
+            select(CustomsDeclaration.status).where(CustomsDeclaration.order_id == order_id)
+        ).all()
+    expected = {S.REJECTED: [CustomsStatus.REJECTED]}.get(
+        state, [CustomsStatus.CANCELLED] if declared else []
+    )
+    assert lists == expected
     if state in (S.PACKED, S.LABELLED):
         assert statuses == {ParcelStatus.VOID}
         assert result["voided_parcels"] == [f"PCL{order_id:06d}"]

@@ -11,7 +11,7 @@ from tests.integration.outbound import support
 from wms.db import Database
 from wms.models import Flow, OrderEvent, OrderStatus, Parcel, ParcelStatus
 from wms.services import allocation, order_customs, order_queries, orders
-from wms.services.errors import Conflict, InvalidInput
+from wms.services.errors import Conflict
 
 S = OrderStatus
 
@@ -33,7 +33,7 @@ def declared(db: Database, flow: Flow = Flow.BONDED_IMPORT) -> int:
             allocation.allocate(s, order_id, actor="planner")
         order = orders.order_by_id(s, order_id)
         orders.plan(s, order, courier_code="YTO", tracking_number=f"YT{order_id}", actor="p")
-        order_customs.declare(s, order_id, declaration_ref="INV-1", actor="broker")
+        order_customs.declare(s, order_id, actor="broker")
     return order_id
 
 
@@ -67,14 +67,15 @@ def test_a_held_order_may_be_rejected_and_declared_again(shop: Database):
         order_customs.reject(s, order_id, reason="payer is not the buyer", actor="customs")
     assert status(shop, order_id) == (S.REJECTED, None)
     with shop.transaction() as s:
-        order_customs.declare(s, order_id, declaration_ref="INV-2", actor="broker")
+        order_customs.declare(s, order_id, actor="broker")
     with shop.reading() as s:
         order = orders.order_by_id(s, order_id)
-        assert (order.status, order.declaration_ref) == (S.DECLARED, "INV-2")
+        # A second list replaces the rejected one.
+        assert (order.status, order.declaration_ref) == (S.DECLARED, f"CL{order_id:010d}-2")
         last = s.scalars(
             select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id.desc())
         ).first()
-        assert last.details == {"declaration_ref": "INV-2", "previous_ref": "INV-1"}
+        assert last.details["declaration"] == f"CL{order_id:010d}-2"
 
 
 def test_direct_mail_is_declared_without_stock(shop: Database):
@@ -89,17 +90,15 @@ def test_refusals_name_the_field(shop: Database):
     received = support.receive_order(shop, (f.MILK.sku, 1))
     with shop.transaction() as s:
         with pytest.raises(Conflict) as no_customs:
-            order_customs.declare(s, domestic, declaration_ref="INV-9", actor="b")
-        with pytest.raises(InvalidInput) as blank:
-            order_customs.declare(s, received, declaration_ref="  ", actor="b")
-        with pytest.raises(InvalidInput) as long_ref:
-            order_customs.declare(s, received, declaration_ref="R" * 41, actor="b")
+            order_customs.declare(s, domestic, actor="b")
+        with pytest.raises(Conflict) as too_soon:
+            order_customs.declare(s, received, actor="b")
         with pytest.raises(Conflict) as not_declared:
             order_customs.hold_for_customs(s, received, reason="x", actor="c")
         with pytest.raises(Conflict) as too_early:
             order_customs.hand_over(s, received, actor="courier")
     assert no_customs.value.field == "flow"
-    assert blank.value.field == long_ref.value.field == "declaration_ref"
+    assert too_soon.value.field == "status" and "is received" in too_soon.value.message
     assert not_declared.value.field == too_early.value.field == "status"
     assert "received; it cannot become handed_over" in too_early.value.message
 

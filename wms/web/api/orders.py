@@ -39,12 +39,9 @@ class PlanIn(Input):
     tracking_number: chars(40)
 
 
-class DeclareIn(Input):
-    declaration_ref: chars(40)
-
-
 class ClearIn(Input):
     note: chars(400) | None = None
+    customs_number: chars(40) | None = None
 
 
 class ReasonIn(Input):
@@ -136,19 +133,19 @@ def plan(order_id: int) -> Reply:
 
 @api.post("/orders/<int:order_id>/declare")
 def declare(order_id: int) -> Reply:
-    data, who = parse_json(DeclareIn), actor()
-    write(
-        lambda s: order_customs.declare(
-            s, _id(order_id), declaration_ref=data.declaration_ref, actor=who
-        )
-    )
+    who = actor()
+    write(lambda s: order_customs.declare(s, _id(order_id), actor=who))
     return _view(order_id)
 
 
 @api.post("/orders/<int:order_id>/clear")
 def clear(order_id: int) -> Reply:
     data, who = _optional_body(ClearIn), actor()
-    write(lambda s: order_customs.clear(s, _id(order_id), actor=who, note=data.note))
+    write(
+        lambda s: order_customs.clear(
+            s, _id(order_id), actor=who, note=data.note, customs_number=data.customs_number
+        )
+    )
     return _view(order_id)
 
 
