@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import func, select, true
@@ -217,8 +217,8 @@ def credit_return(
     )
     if declaration is None or order.released_at is None:
         return None
-    amount = (declaration.value_cny * share).quantize(FEN)
-    tax = (declaration.tax_total * share).quantize(FEN)
+    amount = (declaration.value_cny * share).quantize(FEN, ROUND_HALF_UP)
+    tax = (declaration.tax_total * share).quantize(FEN, ROUND_HALF_UP)
     window = quota.check_return_window(order.released_at.date(), applied_at.date(), back_at.date())
     if window is not None or amount <= 0:
         return {"declaration": declaration.number, "quota_credit": None, "reason": window}
