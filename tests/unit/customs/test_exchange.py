@@ -10,7 +10,7 @@ import pytest
 
 from customs.exchange import ExchangeRates, MissingRate
 
-CURRENCIES = {"USD", "EUR", "JPY", "AUD", "NZD", "GBP", "KRW", "CHF", "HKD", "CAD", "XDR"}
+CURRENCIES = {"USD", "EUR", "JPY", "AUD", "NZD", "GBP", "KRW", "CHF", "HKD", "CAD", "XDR", "DKK"}
 
 
 @pytest.fixture(scope="module")

@@ -87,8 +87,8 @@ def test_eu_values_in_other_currencies_go_through_the_cny_rates():
     assert (over.value_eur, over.low_value) == (D("150.01"), False)
     # USD 100 x 7.1234 / 7.7739 = 91.632..
     assert convert(D("100"), "USD", "EUR", date(2026, 7, 1)) == D("91.63")
-    with pytest.raises(MissingRate, match="DKK"):
-        eu_low_value(D("100"), "DKK", ["33049900"], date(2026, 7, 1))
+    with pytest.raises(MissingRate, match="SEK"):
+        eu_low_value(D("100"), "SEK", ["33049900"], date(2026, 7, 1))
 
 
 def test_eu_hs_codes_are_checked():
