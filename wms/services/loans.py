@@ -39,7 +39,7 @@ from wms.models import (
     TagScan,
 )
 from wms.models.types import money_text
-from wms.services import ledger
+from wms.services import ledger, numbering
 from wms.services.catalog import location_by_barcode, product_by_code, virtual_location
 from wms.services.errors import Conflict, InvalidInput, NotFound
 from wms.services.ledger import MoveLine, utcnow
@@ -110,7 +110,7 @@ def request_loan(
         raise InvalidInput("a loan lends at least one item", field="items")
     rates = rates or ExchangeRates.load()
     loan = Loan(
-        number=_next_number(session, at),
+        number=numbering.daily_number(session, Loan.number, "LN", at),
         warehouse_id=showroom.warehouse_id,
         showroom_id=showroom.id,
         status=LoanStatus.REQUESTED,
@@ -161,12 +161,6 @@ def request_loan(
     )
     session.flush()
     return loan
-
-
-def _next_number(session: Session, at: datetime) -> str:
-    prefix = f"LN{at:%Y%m%d}-"
-    count = session.scalar(select(func.count(Loan.id)).where(Loan.number.like(f"{prefix}%")))
-    return f"{prefix}{(count or 0) + 1:03d}"
 
 
 def _lot_to_lend(

@@ -46,7 +46,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -64,8 +64,8 @@ from wms.models import (
     Warehouse,
 )
 from wms.models.types import money_text
+from wms.services import numbering, unit_of_work
 from wms.services import orders as order_service
-from wms.services import unit_of_work
 from wms.services.catalog import warehouse_by_code
 from wms.services.errors import Conflict, InvalidInput, NotFound
 from wms.services.ledger import utcnow
@@ -307,7 +307,7 @@ def store_plan(
     at = at or utcnow()
     weights = {p.id: p.weight_g for p in plan_input.parcels}
     run = PlanRun(
-        number=_next_number(session, at),
+        number=numbering.daily_number(session, PlanRun.number, "PL", at),
         warehouse_id=plan_input.warehouse_id,
         kind=plan_input.kind,
         parameters=plan_input.parameters,
@@ -833,9 +833,3 @@ def _comparison(plan_input: PlanInput, plan: routing.CourierPlan) -> dict[str, A
         "newly_assigned": [int(p) for p in compared.newly_assigned],
         "load_delta": dict(compared.load_delta),
     }
-
-
-def _next_number(session: Session, at: datetime) -> str:
-    prefix = f"PL{at:%Y%m%d}-"
-    count = session.scalar(select(func.count(PlanRun.id)).where(PlanRun.number.like(f"{prefix}%")))
-    return f"{prefix}{(count or 0) + 1:03d}"

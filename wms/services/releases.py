@@ -30,7 +30,7 @@ from wms.models import (
     ReleaseStatus,
     Warehouse,
 )
-from wms.services import ledger, order_flow
+from wms.services import ledger, numbering, order_flow
 from wms.services import orders as order_service
 from wms.services.catalog import virtual_location, warehouse_by_code
 from wms.services.errors import Conflict, InvalidInput, NotFound
@@ -68,7 +68,7 @@ def create_batch(
     if not plate:
         raise InvalidInput("the vehicle's plate is required", field="vehicle_plate")
     batch = ReleaseBatch(
-        number=_next_number(session, at),
+        number=numbering.daily_number(session, ReleaseBatch.number, "RB", at),
         warehouse_id=warehouse.id,
         status=ReleaseStatus.OPEN,
         vehicle_plate=plate,
@@ -416,11 +416,3 @@ def _release_lines(session: Session, warehouse_id: int, parcels: list[Parcel]) -
         MoveLine(lot_id, quantity, source, customer.id)
         for (lot_id, source), quantity in sorted(units.items())
     ]
-
-
-def _next_number(session: Session, at: datetime) -> str:
-    prefix = f"RB{at:%Y%m%d}-"
-    count = session.scalar(
-        select(func.count(ReleaseBatch.id)).where(ReleaseBatch.number.like(f"{prefix}%"))
-    )
-    return f"{prefix}{(count or 0) + 1:03d}"

@@ -34,7 +34,7 @@ from wms.models import (
     ParcelStatus,
     ReturnStatus,
 )
-from wms.services import declarations, ledger
+from wms.services import declarations, ledger, numbering
 from wms.services import orders as order_service
 from wms.services.catalog import location_by_barcode, product_by_code, virtual_location
 from wms.services.errors import Conflict, InvalidInput, NotFound
@@ -103,7 +103,7 @@ def apply_for_return(session: Session, data: ReturnApplication) -> ConsumerRetur
     shipped = _shipped_lots(session, order)
     already = _already_returned(session, order)
     ret = ConsumerReturn(
-        number=_next_number(session, at),
+        number=numbering.daily_number(session, ConsumerReturn.number, "RT", at, width=4),
         order_id=order.id,
         status=ReturnStatus.APPLIED,
         applied_at=at,
@@ -474,11 +474,3 @@ def _dock_of(session: Session, ret: ConsumerReturn) -> int:
     if dock is None:
         raise Conflict(f"return {ret.number} was not received", field="return_number")
     return dock
-
-
-def _next_number(session: Session, at: datetime) -> str:
-    prefix = f"RT{at:%Y%m%d}-"
-    count = session.scalar(
-        select(func.count(ConsumerReturn.id)).where(ConsumerReturn.number.like(f"{prefix}%"))
-    )
-    return f"{prefix}{(count or 0) + 1:04d}"

@@ -4,6 +4,8 @@ Two kinds of failure are worth a retry and nothing else is:
 - a concurrent twin of the same request committed first (the idempotency key's unique
   index refused ours): the retry finds its result and answers the same; likewise a
   concurrent reversal of the same operation: the retry says it is already reversed;
+- two writers took the same next document number (services.numbering) or received the
+  same order at once: the retry takes the following number, or finds the order;
 - PostgreSQL aborted us as a deadlock victim or for a serialisation failure.
 """
 
@@ -26,7 +28,10 @@ def _is_retryable(exc: DBAPIError) -> bool:
     text = str(exc.orig)
     if isinstance(exc, IntegrityError):
         # A twin request, or a twin reversal, committed first: the retry answers as it did.
-        return "idempotency_key" in text or "reverses_operation_id" in text
+        return any(
+            mark in text
+            for mark in ("idempotency_key", "reverses_operation_id", ".number", "_number")
+        )
     return getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
 
 

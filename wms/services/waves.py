@@ -37,7 +37,7 @@ from wms.models import (
     Warehouse,
     Wave,
 )
-from wms.services import allocation, ledger, order_flow
+from wms.services import allocation, ledger, numbering, order_flow
 from wms.services import orders as order_service
 from wms.services.catalog import (
     location_by_barcode,
@@ -179,7 +179,7 @@ def create_wave(
         )
     )
     wave = Wave(
-        number=_next_number(session, at),
+        number=numbering.daily_number(session, Wave.number, "W", at),
         warehouse_id=warehouse.id,
         status=OPEN,
         created_by=actor,
@@ -259,12 +259,6 @@ def _check_named(session: Session, warehouse_id: int, order_ids: list[int]) -> N
             wave = session.scalar(select(Wave.number).where(Wave.id == row.wave_id))
             where = f"already in wave {wave}" if wave else "holding nothing to pick"
             raise Conflict(f"order {row.order_number} is {where}", field="order_ids")
-
-
-def _next_number(session: Session, at: datetime) -> str:
-    prefix = f"W{at:%Y%m%d}-"
-    count = session.scalar(select(func.count(Wave.id)).where(Wave.number.like(f"{prefix}%")))
-    return f"{prefix}{(count or 0) + 1:03d}"
 
 
 def wave_by_number(session: Session, number: str) -> Wave:
