@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy.orm import Session
 
 from config import Settings
 from wms import migrate
 from wms.db import Database
+
+T = TypeVar("T")
 
 db_cli = AppGroup("db", help="Schema migrations (Alembic).")
 demo_cli = AppGroup("demo", help="Demonstration data.")
@@ -18,6 +23,9 @@ scheduler_cli = AppGroup("scheduler", help="The scheduled-jobs process.")
 loans_cli = AppGroup("loans", help="Display-only stock loans.")
 orders_cli = AppGroup("orders", help="Consumer orders: import from files, allocate.")
 plans_cli = AppGroup("plans", help="Courier plans: run the planner, commit a plan.")
+tokens_cli = AppGroup("tokens", help="API and broker-portal tokens.")
+brokers_cli = AppGroup("brokers", help="Customs brokers and the merchants they act for.")
+merchants_cli = AppGroup("merchants", help="Merchants (e-commerce companies) and their channels.")
 
 
 def _settings() -> Settings:
@@ -236,6 +244,113 @@ def _plan_lines(view: dict[str, object]) -> list[str]:
     return lines
 
 
+def _customs_records(operation: Callable[[Session], T]) -> T:
+    """One transaction; a refusal is a one-line error (exit code 1), not a traceback."""
+    from wms.services import unit_of_work
+    from wms.services.errors import ServiceError
+
+    try:
+        return unit_of_work.run(current_app.extensions["wms.db"], operation)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+@tokens_cli.command("issue")
+@click.argument("name")
+@click.option("--broker", "broker_code", help="Broker code: the token sees its merchants only.")
+def tokens_issue(name: str, broker_code: str | None) -> None:
+    """Issue a token named NAME; without --broker it is an internal integration's and
+    sees every merchant.  The token is printed once: only its hash is kept."""
+    from wms.services import brokers
+
+    def issue(s: Session) -> tuple[int, str]:
+        token = brokers.issue_token(s, name, broker_code=broker_code)
+        principal = brokers.authenticate(s, token)
+        assert principal is not None
+        return principal.token_id, token
+
+    token_id, token = _customs_records(issue)
+    scope = f"broker {broker_code}" if broker_code else "internal, every merchant"
+    click.echo(f"token {token_id} ({name}, {scope}):")
+    click.echo(token)
+    click.echo("Store it now: it is not shown again. Sign in to the broker portal at /portal.")
+
+
+@tokens_cli.command("revoke")
+@click.argument("token_id", type=click.IntRange(min=1))
+def tokens_revoke(token_id: int) -> None:
+    """Revoke token TOKEN_ID (its id as `tokens issue` or `tokens list` shows it)."""
+    from wms.services import brokers
+
+    _customs_records(lambda s: brokers.revoke_token(s, token_id))
+    click.echo(f"token {token_id} revoked")
+
+
+@tokens_cli.command("list")
+def tokens_list() -> None:
+    """Tokens by id, name, broker and state (never the tokens themselves)."""
+    from sqlalchemy import select
+
+    from wms.models import ApiToken, BrokerOrganisation
+
+    database: Database = current_app.extensions["wms.db"]
+    with database.reading() as s:
+        rows = s.execute(
+            select(ApiToken, BrokerOrganisation.code)
+            .outerjoin(BrokerOrganisation, BrokerOrganisation.id == ApiToken.broker_id)
+            .order_by(ApiToken.id)
+        ).all()
+        for token, broker in rows:
+            state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
+            click.echo(f"{token.id}\t{token.name}\t{broker or 'internal'}\t{state}")
+
+
+@brokers_cli.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--customs-code", help="The brokerage's customs registration code.")
+def brokers_add(code: str, name: str, customs_code: str | None) -> None:
+    """Add the customs broker CODE called NAME."""
+    from wms.services import brokers
+
+    _customs_records(lambda s: brokers.create_broker(s, code, name, customs_code=customs_code))
+    click.echo(f"broker {code} added")
+
+
+@brokers_cli.command("mandate")
+@click.argument("broker")
+@click.argument("merchant")
+def brokers_mandate(broker: str, merchant: str) -> None:
+    """Let BROKER act for MERCHANT: it sees that merchant's declarations."""
+    from wms.services import brokers
+
+    _customs_records(lambda s: brokers.grant_mandate(s, broker, merchant))
+    click.echo(f"broker {broker} acts for merchant {merchant}")
+
+
+@merchants_cli.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--customs-code", help="The e-commerce company's customs code (ebcCode).")
+def merchants_add(code: str, name: str, customs_code: str | None) -> None:
+    """Add the merchant CODE called NAME."""
+    from wms.services import brokers
+
+    _customs_records(lambda s: brokers.create_merchant(s, code, name, customs_code=customs_code))
+    click.echo(f"merchant {code} added")
+
+
+@merchants_cli.command("channel")
+@click.argument("channel")
+@click.argument("merchant")
+def merchants_channel(channel: str, merchant: str) -> None:
+    """Give sales channel CHANNEL to MERCHANT: its orders' declarations are the merchant's."""
+    from wms.services import brokers
+
+    _customs_records(lambda s: brokers.assign_channel(s, channel, merchant))
+    click.echo(f"channel {channel} belongs to merchant {merchant}")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
@@ -243,3 +358,6 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(loans_cli)
     app.cli.add_command(orders_cli)
     app.cli.add_command(plans_cli)
+    app.cli.add_command(tokens_cli)
+    app.cli.add_command(brokers_cli)
+    app.cli.add_command(merchants_cli)

@@ -21,20 +21,23 @@ from sqlalchemy.orm import Session
 from labels.gs1 import check_digit
 from wms.db import Database
 from wms.models import (
+    ApiToken,
     BoxType,
+    BrokerOrganisation,
     Channel,
     DeclarationStatus,
     EntryDeclaration,
     Loan,
     Location,
     LocationKind,
+    Merchant,
     Move,
     Product,
     ReceiptDiscrepancy,
     StockOperation,
     Warehouse,
 )
-from wms.services import catalog, inbound, loans, orders, stock
+from wms.services import brokers, catalog, inbound, loans, orders, stock
 
 ACTOR = "demo"
 WAREHOUSE_CODE = "SHA-WGQ"
@@ -396,6 +399,48 @@ BOX_TYPES: tuple[tuple[str, str, int, int, int, int], ...] = (
 )
 
 
+# The merchant that sells through every demo channel, the broker that acts for it, and a
+# second broker without that mandate (it sees no declaration: the portal's 404s).
+MERCHANT = ("HENGYUAN", "Shanghai Hengyuan Cross-Border Supply Chain Co., Ltd.", "31149679BN")
+BROKER = ("EASTPORT", "Shanghai Eastport Customs Brokerage Co., Ltd.")
+OTHER_BROKER = ("HUANGPU", "Huangpu River Customs Declaration Services Co., Ltd.")
+
+
+def _customs_setup(database: Database, progress: Callable[[str], None]) -> int:
+    """The merchant, its channels, both brokers and the mandate, added where missing;
+    the demo broker's portal token is issued (and printed) only if it never had one."""
+    with database.transaction() as session:
+        added = 0
+        merchants = set(session.scalars(select(Merchant.code)))
+        if MERCHANT[0] not in merchants:
+            brokers.create_merchant(session, MERCHANT[0], MERCHANT[1], customs_code=MERCHANT[2])
+            added += 1
+        known = set(session.scalars(select(BrokerOrganisation.code)))
+        for code, name in (BROKER, OTHER_BROKER):
+            if code not in known:
+                brokers.create_broker(session, code, name)
+                added += 1
+        for channel in CHANNELS:
+            current = session.scalar(select(Channel).where(Channel.code == channel.code))
+            if current is not None and current.merchant_id is None:
+                brokers.assign_channel(session, channel.code, MERCHANT[0])
+                added += 1
+        brokers.grant_mandate(session, BROKER[0], MERCHANT[0])  # returns an existing one
+        broker_id = brokers.broker_by_code(session, BROKER[0]).id
+        token = None
+        if session.scalar(select(ApiToken.id).where(ApiToken.broker_id == broker_id)) is None:
+            token = brokers.issue_token(session, "demo portal", broker_code=BROKER[0])
+            added += 1
+    if added:
+        progress(
+            f"customs: merchant {MERCHANT[0]} with {len(CHANNELS)} channels, brokers "
+            f"{BROKER[0]} (acts for it) and {OTHER_BROKER[0]} (does not)"
+        )
+    if token:  # printed once: only its hash is kept
+        progress(f"broker portal token for {BROKER[0]} (shown once; sign in at /portal): {token}")
+    return added
+
+
 def _sales_setup(database: Database, progress: Callable[[str], None]) -> int:
     """Channels and box types, added where missing (safe to run on every load)."""
     with database.transaction() as session:
@@ -432,6 +477,7 @@ def load(database: Database, progress: Callable[[str], None] = lambda _m: None) 
     if state is State.FOREIGN:
         return f"Warehouse {WAREHOUSE_CODE} exists but was not created by the demo; nothing loaded."
     sales_added = _sales_setup(database, progress)
+    sales_added += _customs_setup(database, progress)
     if state is State.COMPLETE and lent:
         headline = "Demo channels and box types added." if sales_added else "nothing written."
         return _summary(database, f"Demo data already loaded; {headline}")

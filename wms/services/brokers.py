@@ -35,7 +35,8 @@ class Principal:
 
     @property
     def actor(self) -> str:
-        return f"{self.broker_code}:{self.name}" if self.broker_code else self.name
+        """Who to record (actor columns hold 64 characters)."""
+        return (f"{self.broker_code}:{self.name}" if self.broker_code else self.name)[:64]
 
     def may_see(self, merchant_id: int | None) -> bool:
         return self.merchant_ids is None or merchant_id in self.merchant_ids
