@@ -29,7 +29,7 @@ from customs.inventory_list import (
     InventoryList,
     code_label,
 )
-from labels.masking import mask_phone
+from labels.masking import mask_id, mask_phone
 from labels.pdf_draw import (
     CJK,
     REGULAR,
@@ -58,16 +58,6 @@ def y(mm_from_top: float) -> float:
 
 
 # -- formatting -----------------------------------------------------------------------------
-
-
-def mask_id_number(id_number: str) -> str:
-    """A resident ID keeps its region (first 6) and its last 4: 110105********123X.  Any
-    other document number keeps only its last 4."""
-    number = id_number.strip()
-    keep_front = 6 if len(number) in (15, 18) else 0
-    if len(number) <= keep_front + 4:
-        return "*" * len(number)
-    return number[:keep_front] + "*" * (len(number) - keep_front - 4) + number[-4:]
 
 
 def kg(grams: int) -> str:
@@ -217,7 +207,7 @@ def _static(canvas: Canvas) -> None:
 
 def _header_values(invt: InventoryList, show_personal_data: bool) -> list[list[str]]:
     buyer = invt.buyer
-    id_number = buyer.id_number if show_personal_data else mask_id_number(buyer.id_number)
+    id_number = buyer.id_number if show_personal_data else mask_id(buyer.id_number)
     telephone = buyer.telephone if show_personal_data else mask_phone(buyer.telephone)
     area = f"{invt.area.code} {invt.area.name}" if invt.area else "—"
     return [

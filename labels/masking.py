@@ -29,3 +29,13 @@ def mask_phone(phone: str) -> str:
         else:
             out.append(c)
     return "".join(out)
+
+
+def mask_id(number: str) -> str:
+    """A mainland resident ID keeps its region (first 6) and its last 4:
+    110105********123X.  Any other document number keeps only its last 4."""
+    number = number.strip()
+    keep_front = 6 if len(number) in (15, 18) else 0
+    if len(number) <= keep_front + 4:
+        return "*" * len(number)
+    return number[:keep_front] + "*" * (len(number) - keep_front - 4) + number[-4:]

@@ -89,7 +89,7 @@ def test_a_direct_mail_parcel_goes_from_scan_to_new_label(client: FlaskClient, r
     parcel = ok(register(client), 201)
     assert (parcel["number"], parcel["status"]) == (WAYBILL, "packed")
     assert parcel["order"]["status"] == "received"
-    assert parcel["order"]["consignee"]["id_number"] == "1101**********002X"
+    assert parcel["order"]["consignee"]["id_number"] == "110105********002X"
     assert parcel["order"]["consignee"]["phone"] == "138****5678"
     assert parcel["order"]["payment"]["paid_at"] == "2026-11-21T00:30:00+00:00"
     assert ok(register(client), 200)["number"] == WAYBILL  # scanned twice

@@ -18,7 +18,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 
 from config.settings import load_settings
-from labels.masking import mask_phone
+from labels.masking import mask_id, mask_phone
 
 
 @cache
@@ -45,14 +45,6 @@ def unseal(token: bytes) -> str:
 def fingerprint(payload: Any) -> str:
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hmac.new(_key().encode(), text.encode(), hashlib.sha256).hexdigest()
-
-
-def mask_id(number: str) -> str:
-    """110101199003071234 -> 1101**********1234: region and last four, nothing between."""
-    number = number.strip()
-    if len(number) <= 8:
-        return "*" * len(number)
-    return number[:4] + "*" * (len(number) - 8) + number[-4:]
 
 
 __all__ = ["fingerprint", "mask_id", "mask_phone", "seal", "unseal"]

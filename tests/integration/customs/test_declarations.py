@@ -52,7 +52,7 @@ def test_declaring_computes_the_tax_and_submits_the_list(ready):
         assert (order.status, order.declaration_ref) == (OrderStatus.DECLARED, d.number)
         view = declarations.declaration_view(s, declarations.declaration_by_number(s, d.number))
     assert [e["status"] for e in view["events"]] == ["draft", "submitted"]
-    assert view["consignee_id"] == "1101**********002X"
+    assert view["consignee_id"] == "110105********002X"
 
 
 def test_every_mismatch_of_order_payment_and_waybill_is_reported_at_once(ready):
