@@ -37,7 +37,7 @@ from wms.models import (
     StockOperation,
     Warehouse,
 )
-from wms.services import brokers, catalog, inbound, loans, orders, stock
+from wms.services import brokers, catalog, domestic, inbound, loans, orders, stock
 
 ACTOR = "demo"
 WAREHOUSE_CODE = "SHA-WGQ"
@@ -469,6 +469,42 @@ def _sales_setup(database: Database, progress: Callable[[str], None]) -> int:
     return added
 
 
+# Duty-paid (general trade) stock for the domestic and export sample orders
+# (demo/orders-sample.*): (sku, lot, quantity, expiry).
+DUTY_PAID: tuple[tuple[str, str, int, date], ...] = (
+    ("NZ-KP-A2-S1-900", "GT-KP1-2611", 24, date(2028, 3, 31)),
+    ("NZ-KP-A2-S3-900", "GT-KP3-2611", 24, date(2028, 3, 31)),
+    ("JP-ZM-RICECOOKER-10", "GT-ZM-2610", 6, date(2031, 12, 31)),
+    ("IT-TR-ESPRESSO-1KG", "GT-TR-2610", 20, date(2028, 4, 30)),
+    ("CH-AL-DARK72-100", "GT-AL-2610", 60, date(2028, 1, 31)),
+)
+
+
+def _duty_paid_setup(database: Database, progress: Callable[[str], None]) -> int:
+    """Duty-paid stock in the domestic zone, received once (the keys make reloads no-ops)."""
+    bins = [f"{WAREHOUSE_CODE}-{code}" for code in _bin_codes("D")]
+    added = 0
+    with database.transaction() as session:
+        for i, (sku, lot, quantity, expiry) in enumerate(DUTY_PAID):
+            result = domestic.receive_duty_paid(
+                session,
+                domestic.DutyPaidReceipt(
+                    product_code=sku,
+                    lot_number=lot,
+                    quantity=quantity,
+                    bin_barcode=bins[i % len(bins)],
+                    reference="GT-IMPORT-2026-1107",
+                    idempotency_key=f"demo-duty-paid-{sku}",
+                    actor="demo",
+                    expiry_date=expiry,
+                ),
+            )
+            added += not result["replayed"]
+    if added:
+        progress(f"duty-paid stock received for {added} products")
+    return added
+
+
 def load(database: Database, progress: Callable[[str], None] = lambda _m: None) -> str:
     """Load the demo once; return a short summary of what the database then holds."""
     with database.reading() as session:
@@ -479,7 +515,8 @@ def load(database: Database, progress: Callable[[str], None] = lambda _m: None) 
     sales_added = _sales_setup(database, progress)
     sales_added += _customs_setup(database, progress)
     if state is State.COMPLETE and lent:
-        headline = "Demo channels and box types added." if sales_added else "nothing written."
+        sales_added += _duty_paid_setup(database, progress)
+        headline = "Demo sales and customs data added." if sales_added else "nothing written."
         return _summary(database, f"Demo data already loaded; {headline}")
     if state is State.ABSENT:
         _master_data(database, progress)
@@ -491,6 +528,7 @@ def load(database: Database, progress: Callable[[str], None] = lambda _m: None) 
             _put_away(database, declaration, progress)
     if not lent:
         _lend(database, progress)
+    _duty_paid_setup(database, progress)
     headline = "Demo data loaded." if state is State.ABSENT else "Interrupted demo load finished."
     return _summary(database, headline)
 

@@ -26,7 +26,8 @@ from wms.services import account_book, catalog, inbound, stock
 
 NUMBERS = ("221820261000412687", "221820261000436015")
 # 5,250 declared less 24 short on the first declaration; 3,070 declared plus 20 over on the second.
-UNITS_RECEIVED = 5226 + 3090
+UNITS_RECEIVED = 5226 + 3090  # into the bonded zone, under the two declarations
+UNITS_ON_HAND = UNITS_RECEIVED + sum(qty for _sku, _lot, qty, _expiry in demo.DUTY_PAID)
 
 
 def counts(db: Database) -> dict[str, int]:
@@ -109,6 +110,13 @@ def test_everything_is_put_away_from_the_dock_into_bins_by_zone(db: Database):
         places = {loc.id: loc for loc in s.scalars(select(Location))}
         s.expunge_all()
         tax = dict(s.execute(select(Product.sku, Product.tax_category)).all())
+    duty_paid = [r for r in rows if not r.is_bonded]
+    # Duty-paid stock for the domestic and export sample orders sits in zone D.
+    assert sorted((r.sku, r.quantity) for r in duty_paid) == sorted(
+        (sku, qty) for sku, _lot, qty, _expiry in demo.DUTY_PAID
+    )
+    assert {places[r.location_id].code[0] for r in duty_paid} == {"D"}
+    rows = [r for r in rows if r.is_bonded]
     assert sum(r.quantity for r in rows) == UNITS_RECEIVED
     on_loan = [r for r in rows if places[r.location_id].kind is LocationKind.SHOWROOM]
     # The demo's display loan: two of each of its products at the first showroom.
@@ -162,9 +170,9 @@ def test_an_interrupted_load_is_finished_by_the_next_one(db: Database):
     with db.reading() as s:
         assert account_book.reconcile(s) == []
         statuses = s.scalars(select(EntryDeclaration.status)).all()
-        assert stock.total_on_hand(s, stock.StockFilter()) == UNITS_RECEIVED
+        assert stock.total_on_hand(s, stock.StockFilter()) == UNITS_ON_HAND
     assert statuses == [DeclarationStatus.CLOSED] * 2
-    assert f"units on hand: {UNITS_RECEIVED}" in summary
+    assert f"units on hand: {UNITS_ON_HAND}" in summary
     assert demo.load(db).startswith("Demo data already loaded")
 
 
@@ -188,6 +196,6 @@ def test_the_cli_loads_once_and_prints_the_summary(app):
     assert result.exit_code == 0, result.output
     assert "products: 50\n" in result.output
     assert "Demo data loaded.\nwarehouses: 1\n" in result.output
-    assert f"units on hand: {UNITS_RECEIVED}" in result.output
+    assert f"units on hand: {UNITS_ON_HAND}" in result.output
     assert again.exit_code == 0, again.output
     assert again.output.startswith("Demo data already loaded; nothing written.")
