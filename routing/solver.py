@@ -27,9 +27,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from ortools.linear_solver import pywraplp
-from ortools.sat.python import cp_model
+from typing import TYPE_CHECKING
 
 from routing.greedy import (
     best_fit_decreasing_1d,
@@ -39,6 +37,15 @@ from routing.greedy import (
     lower_bound_1d,
     regret_order,
 )
+from routing.lazy import lazy_module
+
+# OR-Tools, imported here only, and loaded when the first model is built.
+if TYPE_CHECKING:
+    from ortools.linear_solver import pywraplp
+    from ortools.sat.python import cp_model
+else:
+    pywraplp = lazy_module("ortools.linear_solver.pywraplp")
+    cp_model = lazy_module("ortools.sat.python.cp_model")
 
 # Measured on two cores: the assignment model is fastest with two CP-SAT workers; for
 # packing models a portfolio of eight beat two (shared/FINDINGS.md).

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import routing
 from wms.models import Flow, Order, Parcel, ParcelStatus
 from wms.services import ledger
 from wms.services.catalog import warehouse_by_code
@@ -134,9 +135,6 @@ def pack(items: list[PackItem], limits: CartonLimits) -> list[list[PackItem]]:
 
 def _pack(items: list[PackItem], limits: CartonLimits) -> list[list[PackItem]]:
     """Adapter to the planner's bin packer (fewest cartons by weight and volume)."""
-    # Imported here: OR-Tools takes half a second to load, which only this needs.
-    import routing
-
     packing = routing.pack_master_cartons(
         [
             routing.Parcel(
