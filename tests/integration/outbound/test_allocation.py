@@ -95,9 +95,11 @@ def test_a_lot_too_close_to_expiry_for_the_channel_is_skipped(lots):
     assert [r["lot"] for r in outcome.reserved] == ["L-LATE"]
 
 
-def test_domestic_orders_take_duty_paid_bins_and_bonded_orders_never_do(lots):
+def test_a_domestic_order_never_takes_bonded_stock(lots):
+    """Milk is free in bonded bins but none is duty-paid: the order waits.  (The other
+    direction, and allocation from the duty-paid bin, are in test_domestic.py.)"""
     domestic = o.receive_order(lots, (f.MILK.sku, 1), flow=Flow.DOMESTIC)
-    outcome = allocate(lots, domestic)  # nothing duty-paid in stock
+    outcome = allocate(lots, domestic)
     assert outcome.status == "on_hold"
 
 
