@@ -20,7 +20,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-.PHONY: install install-dev run migrate demo test test-sqlite test-postgres lint bench clean
+.PHONY: install install-dev browser run migrate demo test test-sqlite test-postgres lint bench clean
 
 install: $(VENV)/.installed
 
@@ -34,16 +34,21 @@ demo: migrate
 
 run: demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (JSON API under /api/v1)"
-	$(BIN)/gunicorn wsgi:app --bind $(HOST):$(PORT) --workers 2 --access-logfile -
+	$(BIN)/gunicorn -c config/gunicorn.conf.py wsgi:app --bind $(HOST):$(PORT) --workers 2
 
 lint: install-dev
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check . scripts/backup scripts/restore
+	$(BIN)/ruff format --check . scripts/backup scripts/restore
 
-test-sqlite: install-dev
+# Debian's chromium and the pinned axe-core (npm) for the browser tests; never a
+# browser download.
+browser:
+	scripts/ensure-browser
+
+test-sqlite: install-dev browser
 	env -u WMS_TEST_DATABASE_URL $(BIN)/python -m pytest
 
-test-postgres: install-dev
+test-postgres: install-dev browser
 	@if [ -z "$$WMS_TEST_POSTGRES_URL" ]; then \
 		echo "WMS_TEST_POSTGRES_URL is not set"; exit 2; fi
 	WMS_TEST_DATABASE_URL="$$WMS_TEST_POSTGRES_URL" $(BIN)/python -m pytest
@@ -61,4 +66,4 @@ bench: install
 	$(BIN)/python bench/ledger.py
 
 clean:
-	rm -rf $(VENV) instance/wms.sqlite3* .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) instance/wms.sqlite3* .pytest_cache .ruff_cache .hypothesis node_modules test-artifacts

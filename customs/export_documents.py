@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -523,11 +524,33 @@ def eu_low_value_rows(shipments: Iterable[ExportShipment]) -> list[dict[str, str
     return rows
 
 
+# CSV injection (OWASP): a cell starting with one of these is a formula to a spreadsheet.
+# Consignee names and addresses come from shops and buyers, so every text cell of a CSV
+# written here that would start a formula gets a leading apostrophe (shown as text); a
+# plain signed number stays as it is.  wms/services/csv_safety.py holds the same rule for
+# the hub (satellites import nothing from wms); a test keeps the two equal.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+
+
+def spreadsheet_safe(value: object) -> object:
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_STARTS)
+        and _PLAIN_NUMBER.fullmatch(value) is None
+    ):
+        return "'" + value
+    return value
+
+
 def eu_low_value_csv(shipments: Iterable[ExportShipment]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EU_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(eu_low_value_rows(shipments))
+    writer.writerows(
+        {name: spreadsheet_safe(cell) for name, cell in row.items()}
+        for row in eu_low_value_rows(shipments)
+    )
     return buffer.getvalue()
 
 
@@ -655,10 +678,9 @@ def summary_csv(summary: Iterable[SummaryLine]) -> str:
          "hs_code", "unit", "currency", "quantity", "value", "gross_kg", "net_kg", "lists"]
     )  # fmt: skip
     for line in summary:
-        writer.writerow(
-            [line.exporter_code, line.exporter_name, line.trade_mode, line.exit_customs,
-             line.destination, line.hs_group, line.unit, line.currency, f"{line.quantity:f}",
-             f"{line.value:f}", kg(line.gross_weight_g), kg(line.net_weight_g),
-             len(line.lists)]
-        )  # fmt: skip
+        cells = [line.exporter_code, line.exporter_name, line.trade_mode, line.exit_customs,
+                 line.destination, line.hs_group, line.unit, line.currency, f"{line.quantity:f}",
+                 f"{line.value:f}", kg(line.gross_weight_g), kg(line.net_weight_g),
+                 len(line.lists)]  # fmt: skip
+        writer.writerow([spreadsheet_safe(cell) for cell in cells])
     return buffer.getvalue()

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from werkzeug.datastructures import Headers
 
 from config import load_settings
 from wms import migrate
@@ -86,9 +88,54 @@ def app(db: Database) -> Iterator[Flask]:
     application.extensions["wms.db"].dispose()
 
 
+class ApiClient(FlaskClient):
+    """The test client as an integration: each request carries an admin API token.
+
+    ``X-Actor: <name>`` in a request's headers picks a token of that name instead (so
+    tests can tell actors apart); a request that sends its own ``Authorization`` keeps
+    it.  ``anonymous=True`` sends no token (pages signed in through the session)."""
+
+    anonymous = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._tokens: dict[str, str] = {}
+
+    def token_for(self, name: str, role: str = "admin") -> str:
+        key = f"{role}:{name}"
+        if key not in self._tokens:
+            from wms.services import brokers, unit_of_work
+
+            db = self.application.extensions["wms.db"]
+            self._tokens[key] = unit_of_work.run(
+                db, lambda s: brokers.issue_token(s, name, role=role)
+            )
+        return self._tokens[key]
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if args and not isinstance(args[0], str):
+            return super().open(*args, **kwargs)  # a prepared request (redirects)
+        headers = Headers(kwargs.pop("headers", None) or {})
+        if not self.anonymous:
+            actor = headers.pop("X-Actor", None)
+            if "Authorization" not in headers:
+                headers["Authorization"] = f"Bearer {self.token_for(actor or 'api')}"
+        return super().open(*args, headers=headers, **kwargs)
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
+    app.test_client_class = ApiClient
     return app.test_client()
+
+
+@pytest.fixture
+def page_client(app: Flask) -> FlaskClient:
+    """A browser-like client: no token; it signs in through the session."""
+    app.test_client_class = ApiClient
+    page = app.test_client()
+    page.anonymous = True  # type: ignore[attr-defined]
+    return page
 
 
 def is_postgres(url: str) -> bool:

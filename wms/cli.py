@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,6 +28,8 @@ plans_cli = AppGroup("plans", help="Courier plans: run the planner, commit a pla
 tokens_cli = AppGroup("tokens", help="API and broker-portal tokens.")
 brokers_cli = AppGroup("brokers", help="Customs brokers and the merchants they act for.")
 merchants_cli = AppGroup("merchants", help="Merchants (e-commerce companies) and their channels.")
+users_cli = AppGroup("users", help="People who sign in: accounts, roles, passwords.")
+ROLE_CHOICE = click.Choice(["staff", "planner", "broker", "admin"])
 
 
 def _settings() -> Settings:
@@ -57,10 +61,17 @@ def db_current() -> None:
 
 
 @demo_cli.command("load")
-def demo_load() -> None:
-    """Load the demo warehouse, products and two received declarations (once)."""
+@click.option("--force", is_flag=True, help="Load even outside development (public passwords).")
+def demo_load(force: bool) -> None:
+    """Load the demo warehouse, products and two received declarations (once), and one
+    user per role with the passwords the README lists."""
     from wms import demo
 
+    if not _settings().is_development and not force:
+        raise click.ClickException(
+            "the demo has users with public passwords: it loads in development only "
+            "(WMS_ENV=development), or with --force"
+        )
     database: Database = current_app.extensions["wms.db"]
     summary = demo.load(database, progress=lambda msg: click.echo(msg))
     click.echo(summary)
@@ -68,12 +79,90 @@ def demo_load() -> None:
 
 @scheduler_cli.command("run")
 def scheduler_run() -> None:
-    """Run the scheduled jobs until stopped (one process; not inside gunicorn)."""
-    from wms.jobs import JOBS, build_scheduler
+    """Run the scheduled jobs until stopped (SIGTERM or Ctrl-C).  Start it as its own
+    process, never inside gunicorn.  Several may be started: one is active (it holds the
+    database's scheduler lock), the others wait as standbys and take over when it dies."""
+    import logging
+    import signal
+    import threading
+
+    from wms import jobs, scheduler_lock
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    for name in ("wms.jobs", "wms.scheduler_lock"):
+        logging.getLogger(name).setLevel(logging.INFO)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    settings = _settings()
+    database: Database = current_app.extensions["wms.db"]
+    try:
+        jobs.configured_jobs(settings.scheduler)
+        scheduler_lock.lock_for(database.url)  # a database the lock can live in
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    jobs.serve(database, settings, stop=stop)
+
+
+@scheduler_cli.command("run-once")
+@click.argument("job")
+def scheduler_run_once(job: str) -> None:
+    """Run JOB now, once, recorded as a manual run (whatever the scheduler is doing:
+    every job is safe to run twice).  Exit code 1 if it fails."""
+    from wms import jobs
+
+    if job not in jobs.DEFINITIONS:
+        raise click.BadParameter(f"the jobs are {', '.join(jobs.DEFINITIONS)}", param_hint="JOB")
+    result = jobs.run_job(
+        current_app.extensions["wms.db"],
+        _settings(),
+        job,
+        slot=jobs.manual_slot(datetime.now(UTC)),
+        trigger="manual",
+    )
+    click.echo(f"{job}: {result.outcome}: {result.summary or ''}".rstrip(": "))
+    if result.outcome == "failed":
+        raise SystemExit(1)
+
+
+@scheduler_cli.command("status")
+def scheduler_status() -> None:
+    """Which runner is active (holds the lock), and each job's schedule and last run."""
+    from wms import jobs, scheduler_lock
+    from wms.services import job_runs
 
     database: Database = current_app.extensions["wms.db"]
-    click.echo(f"scheduler: {', '.join(JOBS)}")
-    build_scheduler(database).start()
+    settings = _settings()
+    holder = scheduler_lock.holder(database.url)
+    if holder is None:
+        click.echo("active runner: none (no scheduler holds the lock)")
+    else:
+        since = f" since {holder.since:%Y-%m-%d %H:%M:%S %Z}" if holder.since else ""
+        click.echo(f"active runner: {holder.runner}{since} ({holder.detail})")
+    now = datetime.now(UTC)
+    configured = jobs.configured_jobs(settings.scheduler)
+    with database.reading() as s:
+        last = {
+            name: f"last {run.started_at:%Y-%m-%d %H:%M:%S} UTC {run.outcome} on {run.runner}"
+            + (f": {run.summary}" if run.summary else "")
+            for name, run in job_runs.last_runs(s, list(jobs.DEFINITIONS)).items()
+        }
+    for name in jobs.DEFINITIONS:
+        if name in configured:
+            trigger = configured[name][1]
+            nxt = trigger.get_next_fire_time(None, now)
+            when = f"{trigger}, next {nxt:%Y-%m-%d %H:%M:%S} UTC" if nxt else str(trigger)
+        else:
+            when = "not scheduled"
+        click.echo(f"{name}: {when}; {last.get(name, 'never run')}")
 
 
 @loans_cli.command("mark-overdue")
@@ -89,7 +178,7 @@ _IMPORT_HELP = """Receive the orders of FILE (CSV or JSON), each in its own tran
 
 \b
 CSV: a header row, then one row per order line; the order's own columns are
-repeated on each of its rows (they must agree).  Columns (UTF-8, comma-separated):
+repeated on each of its rows (they must agree).  Columns (comma-separated):
   channel, order_number, flow (bonded_import | export | domestic | direct_mail),
   warehouse, currency (default CNY), freight, insurance,
   consignee_name, consignee_id_type (resident_id | passport | other),
@@ -99,6 +188,16 @@ repeated on each of its rows (they must agree).  Columns (UTF-8, comma-separated
   paid_at (ISO 8601 with a time zone), then per line: sku (or GTIN), quantity,
   unit_price, discount.  Money has at most two decimals.
 JSON: a list of orders in the shape POST /api/v1/orders takes.
+
+\b
+Encoding: UTF-8; UTF-8 or UTF-16 with a byte-order mark; GB18030/GBK only with
+--encoding gb18030.  The whole file is refused (exit 2, nothing imported) when it
+is over 64 MiB or 500,000 lines, has a line over 8,192 characters, bytes that
+cannot be decoded (line and byte offset named), a NUL character, broken quoting,
+or an unknown, missing, repeated or unnamed column.  One order is refused (its
+lines and column named) for a row with the wrong number of cells, a cell over
+1,000 characters, or a cell starting with = + - @ (a spreadsheet formula; a
+phone number may start with +).
 
 \b
 Re-importing a file creates nothing twice (channel + order number identify an
@@ -111,28 +210,42 @@ order).  Exit code 0 when every order is accepted, 1 when some are refused,
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default=None)
 @click.option(
+    "--encoding",
+    type=click.Choice(["utf-8", "utf-16", "gb18030"]),
+    default=None,
+    help="The file's encoding when it has no byte-order mark (default: UTF-8); "
+    "gb18030 also reads GBK, what Excel on Chinese Windows saves as CSV.",
+)
+@click.option(
     "--actor", default="import", show_default=True, help="Who the orders are received by."
 )
-def orders_import(file: Path, fmt: str | None, actor: str) -> None:
+def orders_import(file: Path, fmt: str | None, encoding: str | None, actor: str) -> None:
     from wms.services import order_import
 
     try:
-        content = file.read_bytes()
-        incoming = order_import.read_orders(content, fmt or order_import.guess_format(file.name))  # type: ignore[arg-type]
+        found = order_import.open_orders(
+            file,
+            fmt or order_import.guess_format(file.name),  # type: ignore[arg-type]
+            encoding=encoding,  # type: ignore[arg-type]
+        )
     except (OSError, order_import.UnreadableFile) as exc:
         click.echo(f"{file}: cannot read orders: {exc}", err=True)
         raise SystemExit(2) from None
     database: Database = current_app.extensions["wms.db"]
     summary = order_import.Summary()
-    with click.progressbar(length=len(incoming), label=f"receiving {len(incoming)} orders") as bar:
-
-        def step(outcome: order_import.Outcome) -> None:
-            summary.add(outcome)
-            bar.update(1)
-
-        order_import.receive_each(database, incoming, actor=actor[:64], on_each=step)
+    stopped: Exception | None = None
+    with click.progressbar(length=found.count, label=f"receiving {found.count} orders") as bar:
+        try:
+            for outcome in order_import.receive_stream(database, found, actor=actor[:64]):
+                summary.add(outcome)
+                bar.update(1)
+        except (OSError, order_import.UnreadableFile) as exc:  # the file changed meanwhile
+            stopped = exc
     for line in summary.lines():
         click.echo(line)
+    if stopped is not None:
+        click.echo(f"{file}: stopped reading orders: {stopped}", err=True)
+        raise SystemExit(2)
     raise SystemExit(1 if summary.refused else 0)
 
 
@@ -258,22 +371,27 @@ def _customs_records(operation: Callable[[Session], T]) -> T:
 @tokens_cli.command("issue")
 @click.argument("name")
 @click.option("--broker", "broker_code", help="Broker code: the token sees its merchants only.")
-def tokens_issue(name: str, broker_code: str | None) -> None:
-    """Issue a token named NAME; without --broker it is an internal integration's and
-    sees every merchant.  The token is printed once: only its hash is kept."""
+@click.option(
+    "--role",
+    type=ROLE_CHOICE,
+    help="What the token may do: staff (scanners), planner, admin (integrations; the "
+    "default), broker (with --broker, implied by it).",
+)
+def tokens_issue(name: str, broker_code: str | None, role: str | None) -> None:
+    """Issue an API token named NAME.  The token is printed once: only its hash is kept."""
     from wms.services import brokers
 
-    def issue(s: Session) -> tuple[int, str]:
-        token = brokers.issue_token(s, name, broker_code=broker_code)
+    def issue(s: Session) -> tuple[int, str, str]:
+        token = brokers.issue_token(s, name, broker_code=broker_code, role=role)
         principal = brokers.authenticate(s, token)
-        assert principal is not None
-        return principal.token_id, token
+        assert principal is not None and principal.token_id is not None
+        return principal.token_id, token, principal.role
 
-    token_id, token = _customs_records(issue)
-    scope = f"broker {broker_code}" if broker_code else "internal, every merchant"
-    click.echo(f"token {token_id} ({name}, {scope}):")
+    token_id, token, granted = _customs_records(issue)
+    scope = f"broker {broker_code}" if broker_code else "every merchant"
+    click.echo(f"token {token_id} ({name}, role {granted}, {scope}):")
     click.echo(token)
-    click.echo("Store it now: it is not shown again. Sign in to the broker portal at /portal.")
+    click.echo("Store it now: it is not shown again. Send it as Authorization: Bearer <token>.")
 
 
 @tokens_cli.command("revoke")
@@ -288,7 +406,7 @@ def tokens_revoke(token_id: int) -> None:
 
 @tokens_cli.command("list")
 def tokens_list() -> None:
-    """Tokens by id, name, broker and state (never the tokens themselves)."""
+    """Tokens by id, name, role, broker and state (never the tokens themselves)."""
     from sqlalchemy import select
 
     from wms.models import ApiToken, BrokerOrganisation
@@ -302,7 +420,7 @@ def tokens_list() -> None:
         ).all()
         for token, broker in rows:
             state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
-            click.echo(f"{token.id}\t{token.name}\t{broker or 'internal'}\t{state}")
+            click.echo(f"{token.id}\t{token.name}\t{token.role}\t{broker or '-'}\t{state}")
 
 
 @brokers_cli.command("add")
@@ -351,6 +469,117 @@ def merchants_channel(channel: str, merchant: str) -> None:
     click.echo(f"channel {channel} belongs to merchant {merchant}")
 
 
+def _new_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def _people(operation: Callable[[Session], T], action: str, target: str) -> T:
+    """One transaction with its audit entry (the CLI acts as the operating-system user)."""
+    import getpass
+
+    from wms.services import audit
+
+    context = audit.Context(f"cli:{getpass.getuser()}"[:64], "admin")
+
+    def audited(s: Session) -> T:
+        result = operation(s)
+        audit.record(s, context, action, target)
+        return result
+
+    return _customs_records(audited)
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", type=ROLE_CHOICE, required=True)
+@click.option("--broker", "broker_code", help="The broker organisation (role broker only).")
+@click.option("--name", "display_name", help="The name shown on screens.")
+@click.option("--locale", type=click.Choice(["en", "zh"]), help="Default: the browser's.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(
+    username: str,
+    role: str,
+    broker_code: str | None,
+    display_name: str | None,
+    locale: str | None,
+    password_stdin: bool,
+) -> None:
+    """Create the user USERNAME (the first admin, for instance); asks for the password."""
+    from wms.services import people
+
+    password = _new_password(password_stdin)
+    user = _people(
+        lambda s: (
+            people.create_user(
+                s,
+                username,
+                password,
+                role,
+                display_name=display_name,
+                broker_code=broker_code,
+                locale=locale,
+            ).username
+        ),
+        "users.create",
+        username,
+    )
+    click.echo(f"user {user} created ({role})")
+
+
+@users_cli.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_set_password(username: str, password_stdin: bool) -> None:
+    """Set USERNAME's password; the user's open sessions end."""
+    from wms.services import people
+
+    password = _new_password(password_stdin)
+    _people(lambda s: people.set_password(s, username, password), "users.set_password", username)
+    click.echo(f"password of {username} changed; open sessions ended")
+
+
+@users_cli.command("disable")
+@click.argument("username")
+def users_disable(username: str) -> None:
+    """Stop USERNAME from signing in; open sessions end at the next click."""
+    from wms.services import people
+
+    _people(lambda s: people.set_active(s, username, False), "users.disable", username)
+    click.echo(f"user {username} disabled")
+
+
+@users_cli.command("enable")
+@click.argument("username")
+def users_enable(username: str) -> None:
+    """Let a disabled USERNAME sign in again."""
+    from wms.services import people
+
+    _people(lambda s: people.set_active(s, username, True), "users.enable", username)
+    click.echo(f"user {username} enabled")
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """Users with role, broker organisation, state and last sign-in."""
+    from sqlalchemy import select
+
+    from wms.models import BrokerOrganisation, User
+
+    database: Database = current_app.extensions["wms.db"]
+    with database.reading() as s:
+        rows = s.execute(
+            select(User, BrokerOrganisation.code)
+            .outerjoin(BrokerOrganisation, BrokerOrganisation.id == User.broker_id)
+            .order_by(User.username)
+        ).all()
+        for user, broker in rows:
+            state = "active" if user.active else "disabled"
+            last = f"{user.last_sign_in_at:%Y-%m-%d %H:%M}" if user.last_sign_in_at else "never"
+            click.echo(f"{user.username}\t{user.role}\t{broker or '-'}\t{state}\t{last}")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
@@ -361,3 +590,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(tokens_cli)
     app.cli.add_command(brokers_cli)
     app.cli.add_command(merchants_cli)
+    app.cli.add_command(users_cli)

@@ -437,8 +437,36 @@ def _customs_setup(database: Database, progress: Callable[[str], None]) -> int:
             f"{BROKER[0]} (acts for it) and {OTHER_BROKER[0]} (does not)"
         )
     if token:  # printed once: only its hash is kept
-        progress(f"broker portal token for {BROKER[0]} (shown once; sign in at /portal): {token}")
+        progress(f"API token for broker {BROKER[0]} (shown once; Authorization: Bearer): {token}")
     return added
+
+
+# Demo accounts, one per role; the passwords are public (README), so demo mode only.
+DEMO_USERS = (
+    ("staff", "staff-demo-2026", "staff", None, "Li Wei (warehouse)"),
+    ("planner", "planner-demo-2026", "planner", None, "Zhang Min (planning)"),
+    ("broker", "broker-demo-2026", "broker", BROKER[0], "Chen Jie (Eastport)"),
+    ("admin", "admin-demo-2026", "admin", None, "Demo administrator"),
+)
+
+
+def _people_setup(database: Database, progress: Callable[[str], None]) -> int:
+    """One user per role with a documented password, added where missing."""
+    from wms.models import User
+    from wms.services import people
+
+    with database.transaction() as session:
+        known = set(session.scalars(select(User.username)))
+        added = [
+            people.create_user(
+                session, name, password, role, broker_code=broker, display_name=display
+            ).username
+            for name, password, role, broker, display in DEMO_USERS
+            if name not in known
+        ]
+    if added:
+        progress(f"demo users (passwords in the README): {', '.join(added)}")
+    return len(added)
 
 
 def _sales_setup(database: Database, progress: Callable[[str], None]) -> int:
@@ -514,6 +542,7 @@ def load(database: Database, progress: Callable[[str], None] = lambda _m: None) 
         return f"Warehouse {WAREHOUSE_CODE} exists but was not created by the demo; nothing loaded."
     sales_added = _sales_setup(database, progress)
     sales_added += _customs_setup(database, progress)
+    sales_added += _people_setup(database, progress)
     if state is State.COMPLETE and lent:
         sales_added += _duty_paid_setup(database, progress)
         headline = "Demo sales and customs data added." if sales_added else "nothing written."

@@ -16,7 +16,7 @@ RECONCILED = (
 
 
 def page(client: FlaskClient) -> str:
-    response = client.get("/")
+    response = client.get("/overview")
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     assert response.mimetype_params.get("charset") == "utf-8"
@@ -37,7 +37,7 @@ def zone_row(zone: str, bonded: str, skus: int, on_hand: int, reserved: int) -> 
 
 def test_an_empty_system_shows_an_empty_reconciled_overview(client: FlaskClient):
     html = page(client)
-    assert "<title>Bonded warehouse — overview</title>" in html
+    assert "<title>Stock and account book · WMS</title>" in html
     assert "0 products · 0 entry declarations" in html
     assert RECONCILED in html
     assert '<td colspan="6" class="muted">No stock yet.</td>' in html

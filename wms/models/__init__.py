@@ -19,6 +19,7 @@ from wms.models.inbound import (
     EntryDeclarationLine,
     ReceiptDiscrepancy,
 )
+from wms.models.jobs import JobRun
 from wms.models.ledger import (
     BOOK_COLUMNS,
     AccountBookLine,
@@ -56,6 +57,7 @@ from wms.models.outbound import (
     ReturnStatus,
     Wave,
 )
+from wms.models.people import ROLE_VALUES, AuditEntry, Role, User
 from wms.models.planning import PlanKind, PlanLine, PlanRun
 from wms.models.product import Lot, Product
 from wms.models.warehouse import PHYSICAL_KINDS, Location, LocationKind, Warehouse, Zone
@@ -64,8 +66,10 @@ __all__ = [
     "BOOK_COLUMNS",
     "OPEN_STATUSES",
     "PHYSICAL_KINDS",
+    "ROLE_VALUES",
     "AccountBookLine",
     "ApiToken",
+    "AuditEntry",
     "Base",
     "BoxType",
     "BrokerMandate",
@@ -83,6 +87,7 @@ __all__ = [
     "EntryDeclarationLine",
     "Flow",
     "ItemCondition",
+    "JobRun",
     "Loan",
     "LoanEvent",
     "LoanItem",
@@ -112,8 +117,10 @@ __all__ = [
     "ReleaseStatus",
     "Reservation",
     "ReturnStatus",
+    "Role",
     "StockOperation",
     "TagScan",
+    "User",
     "Warehouse",
     "Wave",
     "Zone",

@@ -55,12 +55,18 @@ class ApiToken(Base):
     """A bearer token for an integration or a broker; only its hash is kept."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = (
+        CheckConstraint("role IN ('staff', 'planner', 'broker', 'admin')", name="role"),
+        CheckConstraint("(role = 'broker') = (broker_id IS NOT NULL)", name="broker"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The broker the token acts for; none for an internal integration.
     broker_id: Mapped[int | None] = mapped_column(ForeignKey("broker_organisations.id"))
+    # What the token may do (people.Role): scanners are staff, integrations admin.
+    role: Mapped[str] = mapped_column(String(16), default="admin")
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
 

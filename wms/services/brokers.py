@@ -16,7 +16,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from wms.models import ApiToken, BrokerMandate, BrokerOrganisation, Channel, Merchant
+from wms.models import (
+    ROLE_VALUES,
+    ApiToken,
+    BrokerMandate,
+    BrokerOrganisation,
+    Channel,
+    Merchant,
+)
 from wms.services.errors import Conflict, InvalidInput, NotFound
 from wms.services.ledger import utcnow
 
@@ -25,18 +32,24 @@ TOKEN_PREFIX = "wms_"
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a request acts for."""
+    """Who a request acts for: a signed-in person or an API token."""
 
-    token_id: int
+    token_id: int | None  # None: a person signed in (user_id says who)
     name: str
-    broker_id: int | None  # None: an internal integration
+    broker_id: int | None  # None: not a broker, sees every merchant
     broker_code: str | None
     merchant_ids: frozenset[int] | None  # None: every merchant
+    role: str = "admin"
+    user_id: int | None = None
 
     @property
     def actor(self) -> str:
         """Who to record (actor columns hold 64 characters)."""
         return (f"{self.broker_code}:{self.name}" if self.broker_code else self.name)[:64]
+
+    @property
+    def is_person(self) -> bool:
+        return self.user_id is not None
 
     def may_see(self, merchant_id: int | None) -> bool:
         return self.merchant_ids is None or merchant_id in self.merchant_ids
@@ -113,18 +126,32 @@ def grant_mandate(session: Session, broker_code: str, merchant_code: str) -> Bro
 
 
 def issue_token(
-    session: Session, name: str, *, broker_code: str | None = None, at: datetime | None = None
+    session: Session,
+    name: str,
+    *,
+    broker_code: str | None = None,
+    role: str | None = None,
+    at: datetime | None = None,
 ) -> str:
-    """A new token; the only time its text is known.  Keep it in a secret store."""
+    """A new token; the only time its text is known.  Keep it in a secret store.
+
+    A broker's token has the broker role; any other has the role given: ``staff`` for
+    scanners, ``planner``, or ``admin`` (the default) for integrations."""
     if not name.strip() or len(name) > 80:
         raise InvalidInput("a token needs a name of 1 to 80 characters", field="name")
     broker = broker_by_code(session, broker_code) if broker_code else None
+    role = role or ("broker" if broker else "admin")
+    if role not in ROLE_VALUES:
+        raise InvalidInput(f"role must be one of {', '.join(ROLE_VALUES)}", field="role")
+    if (role == "broker") != (broker is not None):
+        raise InvalidInput("a broker token names its broker, and only it", field="role")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(
         ApiToken(
             name=name.strip(),
             token_hash=_hash(token),
             broker_id=broker.id if broker else None,
+            role=role,
             created_at=at or utcnow(),
         )
     )
@@ -147,14 +174,24 @@ def authenticate(session: Session, token: str) -> Principal | None:
     if row is None or row.revoked_at is not None:
         return None
     if row.broker_id is None:
-        return Principal(row.id, row.name, None, None, None)
-    merchants = frozenset(
+        return Principal(row.id, row.name, None, None, None, role=row.role)
+    assert row.broker is not None
+    return Principal(
+        row.id,
+        row.name,
+        row.broker_id,
+        row.broker.code,
+        mandated_merchants(session, row.broker_id),
+        role=row.role,
+    )
+
+
+def mandated_merchants(session: Session, broker_id: int) -> frozenset[int]:
+    return frozenset(
         session.scalars(
-            select(BrokerMandate.merchant_id).where(BrokerMandate.broker_id == row.broker_id)
+            select(BrokerMandate.merchant_id).where(BrokerMandate.broker_id == broker_id)
         )
     )
-    assert row.broker is not None
-    return Principal(row.id, row.name, row.broker_id, row.broker.code, merchants)
 
 
 def _hash(token: str) -> str:

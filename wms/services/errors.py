@@ -31,6 +31,22 @@ class Unauthorized(ServiceError):
     code = "unauthorized"
 
 
+class Forbidden(ServiceError):
+    """Signed in, but the role may not do this."""
+
+    code = "forbidden"
+
+
+class Throttled(ServiceError):
+    """Too many failed attempts: wait before trying again."""
+
+    code = "throttled"
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field=field, retry_after_s=retry_after)
+        self.retry_after = retry_after
+
+
 class InvalidInput(ServiceError):
     code = "invalid"
 

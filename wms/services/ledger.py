@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, tuple_, update
+from sqlalchemy import Connection, bindparam, insert, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -74,11 +74,30 @@ def check_key(key: str | None) -> str:
     return key
 
 
+# pg_advisory_xact_lock(namespace, key): the two-int form, apart from the scheduler's
+# single-bigint advisory lock.
+_TWIN_LOCK_NAMESPACE = 0x574D53  # "WMS"
+
+
+def _queue_twins(session: Session, key: str) -> None:
+    """Requests with one key queue up here until the earlier one's transaction ends, so
+    a scanner's retry of a request still running finds its answer instead of being
+    refused on the state it left.  PostgreSQL only: SQLite's writers are serialised
+    from BEGIN IMMEDIATE."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, hashtext(:key))"),
+            {"namespace": _TWIN_LOCK_NAMESPACE, "key": key},
+        )
+
+
 def replayed_result(session: Session, key: str, fingerprint: str) -> dict[str, Any] | None:
     """The stored answer of an earlier operation with this key, or None if there is none."""
+    key = check_key(key)
+    _queue_twins(session, key)
     row = session.execute(
         select(StockOperation.request_hash, StockOperation.result).where(
-            StockOperation.idempotency_key == check_key(key)
+            StockOperation.idempotency_key == key
         )
     ).first()
     if row is None:

@@ -39,14 +39,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -385,20 +385,24 @@ def plan_warehouse(
     time_limit_s: float = 10.0,
     what_if: WhatIf | None = None,
     services: Sequence[routing.CourierService] | None = None,
+    writer: Callable[[Callable[[Session], str]], str] | None = None,
 ) -> str:
     """`run_plan` with the solver outside any write transaction: a run may take up to a
     minute, and holding the write lock that long (all of SQLite's) would stall every
     scan in the warehouse.  The plan is a proposal; commit_plan checks it against the
-    orders as they are then.  Returns the plan's number."""
+    orders as they are then.  Returns the plan's number.  ``writer`` runs the storing
+    transaction instead of ``unit_of_work.run`` (the web's, which adds the audit entry)."""
     check_time_limit(time_limit_s)
     with db.reading() as session:
         plan_input = prepare_plan(session, warehouse_code, what_if=what_if, services=services)
     plan = solve(plan_input, time_limit_s=time_limit_s)
     for attempt in range(3):
         try:
-            return unit_of_work.run(
-                db, lambda s: store_plan(s, plan_input, plan, actor=actor).number
-            )
+
+            def store(s: Session) -> str:
+                return store_plan(s, plan_input, plan, actor=actor).number
+
+            return writer(store) if writer else unit_of_work.run(db, store)
         except IntegrityError as exc:
             # Two runs stored at once took the same number: the loser takes the next one.
             if attempt == 2 or "number" not in str(exc.orig):
@@ -559,7 +563,16 @@ def plan_view(session: Session, run: PlanRun, *, lines: bool = True) -> dict[str
     warehouse = session.get(Warehouse, run.warehouse_id)
     based_on = session.get(PlanRun, run.based_on_id) if run.based_on_id else None
     saving = run.rate_shopping_cost - run.cost
-    unassigned = [line for line in run.lines if line.service_code is None]
+    if lines or run.comparison is not None:
+        by_reason = Counter(line.reason for line in run.lines if line.service_code is None)
+    else:  # the headline only: count in the database instead of loading every line
+        counted = session.execute(
+            select(PlanLine.reason, func.count(PlanLine.id))
+            .where(PlanLine.plan_id == run.id, PlanLine.service_code.is_(None))
+            .group_by(PlanLine.reason)
+        )
+        by_reason = Counter({reason: int(n) for reason, n in counted})
+    unassigned_count = sum(by_reason.values())
     view: dict[str, Any] = {
         "number": run.number,
         "warehouse": warehouse.code if warehouse else None,
@@ -569,8 +582,8 @@ def plan_view(session: Session, run: PlanRun, *, lines: bool = True) -> dict[str
         "status": run.status,
         "currency": run.currency,
         "parcels": run.parcels,
-        "assigned": run.parcels - len(unassigned),
-        "unassigned_count": len(unassigned),
+        "assigned": run.parcels - unassigned_count,
+        "unassigned_count": unassigned_count,
         "cost": money_text(run.cost),
         "objective": money_text(run.objective),
         "bound": money_text(run.bound),
@@ -590,7 +603,7 @@ def plan_view(session: Session, run: PlanRun, *, lines: bool = True) -> dict[str
             }
             for load in run.loads
         ],
-        "unassigned_by_reason": dict(sorted(Counter(line.reason for line in unassigned).items())),
+        "unassigned_by_reason": dict(sorted(by_reason.items())),
         "notes": run.notes,
         "created_by": run.created_by,
         "created_at": run.created_at.isoformat(),
@@ -643,7 +656,8 @@ def plan_view(session: Session, run: PlanRun, *, lines: bool = True) -> dict[str
                 "weight_g": line.weight_g,
                 "by_service": line.refusals or {},
             }
-            for line in unassigned
+            for line in run.lines
+            if line.service_code is None
         ]
     return view
 

@@ -5,23 +5,34 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import lazy_gettext
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from wms.services.errors import (
     Conflict,
+    Forbidden,
     InvalidInput,
     NotFound,
     ServiceError,
+    Throttled,
     Unauthorized,
 )
 from wms.services.inputs import field_path
+from wms.web import db_errors
 
 log = logging.getLogger(__name__)
 
-STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409, Unauthorized: 401}
+STATUS = {
+    InvalidInput: 422,
+    NotFound: 404,
+    Conflict: 409,
+    Unauthorized: 401,
+    Forbidden: 403,
+    Throttled: 429,
+}
 # Service fields that reach the API as HTTP headers.
 HEADER_FIELDS = {"idempotency_key": "Idempotency-Key"}
 
@@ -44,14 +55,38 @@ def validation_body(exc: ValidationError, prefix: str = "") -> dict[str, Any]:
     }
 
 
+PAGE_TITLES = {
+    401: lazy_gettext("Please sign in"),
+    403: lazy_gettext("Not allowed"),
+    404: lazy_gettext("Not found"),
+    409: lazy_gettext("Refused"),
+    422: lazy_gettext("Refused"),
+    429: lazy_gettext("Too many attempts"),
+}
+
+
+def error_page(exc: ServiceError, status: int) -> tuple[str, int]:
+    """The HTML answer of a page: the service's message, naming the field."""
+    message = f"{exc.field}: {exc.message}" if exc.field else exc.message
+    title = PAGE_TITLES.get(status, lazy_gettext("Refused"))
+    return render_template("error.html", title=title, message=message), status
+
+
 def register_error_handlers(app: Flask) -> None:
+    db_errors.register(app)  # a lost database connection: 503, never a 500
+
     @app.errorhandler(ServiceError)
-    def _service_error(exc: ServiceError) -> tuple[Response, int]:
+    def _service_error(exc: ServiceError) -> Any:
         status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+        if not request.path.startswith("/api/"):
+            return error_page(exc, status)
         body = exc.as_dict()
         if body.get("field") in HEADER_FIELDS:
             body["field"] = HEADER_FIELDS[body["field"]]
-        return error_response(status, body)
+        response, status = error_response(status, body)
+        if isinstance(exc, Throttled):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response, status
 
     @app.errorhandler(ValidationError)
     def _validation_error(exc: ValidationError) -> tuple[Response, int]:

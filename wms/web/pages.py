@@ -1,7 +1,7 @@
 """Read-only overview page: stock by zone, the account book and its reconciliation.
 
-The role-based screens (scanner, planner dashboard, broker portal) come with their own
-issue; this page is what a supervisor opens to see that the ledger is healthy.
+What a supervisor opens to see that the ledger is healthy; the scanner, the planner's
+dashboard and the broker portal have their own pages.
 """
 
 from __future__ import annotations
@@ -9,23 +9,27 @@ from __future__ import annotations
 from collections import defaultdict
 
 from flask import Blueprint, Response, redirect, render_template
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from wms.models import EntryDeclaration, Location, Product, Quant, Warehouse, Zone
 from wms.services import account_book, loans
+from wms.web.access import PLANNER, STAFF, allow, public
 from wms.web.context import database, write
 
 pages = Blueprint("pages", __name__, template_folder="templates")
 
 
 @pages.get("/t/<tag_code>")
+@public
 def display_tag(tag_code: str) -> Response:
     """Where a showroom display tag's QR code leads: count the scan, go to the listing."""
     target = write(lambda s: loans.record_tag_scan(s, tag_code))
     return redirect(target, code=302)
 
 
-@pages.get("/")
+@pages.get("/overview")
+@allow(STAFF, PLANNER)
 def overview() -> str:
     with database().reading() as s:
         zone_stock = s.execute(
@@ -63,4 +67,5 @@ def overview() -> str:
             statuses=statuses,
             mismatches=mismatches,
             counts=counts,
+            declaration_states={"open": _("open"), "closed": _("closed")},
         )

@@ -1,23 +1,32 @@
-"""The customs broker portal: plain server-rendered pages under /portal.
+"""The customs broker portal: server-rendered pages under /portal.
 
-A broker signs in with the API token it was issued (sign-in for people comes with the
-screens issue); the token is kept in the signed session cookie and checked on every
-request, so a revoked token ends the session at the next click.  A broker sees, filters
-and downloads the declarations of the merchants it holds a mandate for and records
-customs' answer (cleared or rejected).  Anything it may not see answers 404, exactly as
-something that does not exist: another organisation's lists are never confirmed.
+Who may use it (every view declares it with ``@allow``; signing in, sessions, CSRF and
+roles are the app-wide guard's, ``auth.guard``):
 
-The forms are same-site POSTs; the session cookie is SameSite=Lax and HttpOnly (app
-factory) and every POST carries the session's CSRF token.
+- a **customs broker** (a person of a broker organisation, or that organisation's API
+  token) sees the declarations of the merchants its organisation holds a mandate for
+  (``Principal.merchant_ids``), filters them, downloads their documents and records
+  customs' answer.  Anything else answers 404 with the same page as something that does
+  not exist: another organisation's lists and batches are never confirmed to exist.
+- an **admin** sees every merchant and may record answers too.
+- a **planner** may read it, every merchant's declarations and documents, but not record
+  customs' answer (403).  The same split as the JSON customs API (planners read, brokers
+  set the status): planners declare the orders and need to see which lists customs
+  rejected and why; answering for customs is the broker's, who files the lists.
+- **warehouse staff** may not open it (403).
+
+The list PDF shows the consignees' full ID numbers to a broker only (its organisation
+files the list with customs); everybody else gets them masked.  Customs' answer is a
+same-site form POST carrying the session's CSRF token and goes through ``write`` (one
+transaction with its audit entry).  Declarations carry personal data, so no portal
+response is cached, framed or sniffed.
 """
 
 from __future__ import annotations
 
 import io
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,88 +34,84 @@ from flask import (
     Blueprint,
     Response,
     flash,
-    g,
     redirect,
     render_template,
     request,
     send_file,
-    session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound as HttpNotFound
 
-from wms.models import CustomsDeclaration, CustomsStatus, DeclarationKind, Merchant, Order
-from wms.services import brokers, customs_documents, declarations
+from wms.models import (
+    CustomsDeclaration,
+    CustomsStatus,
+    DeclarationKind,
+    Merchant,
+    Order,
+    Parcel,
+    ReleaseBatch,
+)
+from wms.services import customs_documents, declarations
 from wms.services.brokers import Principal
-from wms.services.errors import InvalidInput, NotFound, ServiceError, Unauthorized
-from wms.web.auth import SESSION_KEY, portal_principal
+from wms.services.errors import InvalidInput, NotFound, ServiceError
+from wms.web import access
+from wms.web.access import BROKER, PLANNER, allow
+from wms.web.auth import require_principal
 from wms.web.context import database, write
-from wms.web.errors import STATUS
+from wms.web.errors import STATUS, error_page
 
 portal = Blueprint("portal", __name__, template_folder="templates", url_prefix="/portal")
 
-CSRF_KEY = "portal_csrf"
-CSRF_FIELD = "csrf_token"
+READERS = (BROKER, PLANNER)  # who may read (admin on top); only brokers answer for customs
 PAGE_SIZE = 50
-PUBLIC_ENDPOINTS = frozenset({"portal.sign_in", "portal.sign_in_form", "portal.sign_out"})
-MAX_TOKEN = 200
-MAX_BATCH = 32
-MAX_NUMBER = 32  # declaration and batch numbers
+RECENT_BATCHES = 30  # suggested in the batch filter
+MAX_NUMBER = 32  # declaration and release batch numbers
 PDF = "application/pdf"
 ZIP = "application/zip"
-FORMATS = {"pdf": PDF, "zip": ZIP}
-FEN = Decimal("0.01")
+
+STATUS_NAMES = {
+    CustomsStatus.DRAFT.value: lazy_gettext("draft"),
+    CustomsStatus.SUBMITTED.value: lazy_gettext("submitted"),
+    CustomsStatus.CLEARED.value: lazy_gettext("cleared"),
+    CustomsStatus.REJECTED.value: lazy_gettext("rejected"),
+    CustomsStatus.CANCELLED.value: lazy_gettext("cancelled"),
+}
+KIND_NAMES = {
+    DeclarationKind.IMPORT_LIST.value: lazy_gettext("import list"),
+    DeclarationKind.EXPORT_LIST.value: lazy_gettext("export list"),
+}
+VIA_NAMES = {
+    "api": lazy_gettext("API"),
+    "portal": lazy_gettext("portal"),
+    "system": lazy_gettext("system"),
+}
+# The form fields as the page labels them (errors name the field by its label).
+FIELD_LABELS = {
+    "status": lazy_gettext("Status"),
+    "kind": lazy_gettext("Kind"),
+    "merchant": lazy_gettext("Merchant"),
+    "order_number": lazy_gettext("Order number"),
+    "batch": lazy_gettext("Release batch"),
+    "date_from": lazy_gettext("From"),
+    "date_to": lazy_gettext("To"),
+    "page": lazy_gettext("Page"),
+    "outcome": lazy_gettext("Customs' answer"),
+    "customs_number": lazy_gettext("Customs inventory number"),
+    "reason": lazy_gettext("Reason"),
+}
 
 
-# --- session, CSRF and who is signed in --------------------------------------------------
-
-
-def csrf_token() -> str:
-    """The session's CSRF token, created on first use."""
-    token = session.get(CSRF_KEY)
-    if not token:
-        token = session[CSRF_KEY] = secrets.token_urlsafe(32)
-    return str(token)
+# --- every portal answer ------------------------------------------------------------------
 
 
 @portal.context_processor
-def _template_helpers() -> dict[str, Any]:
-    return {
-        "csrf_token": csrf_token,
-        "principal": g.get("principal"),
-        "money": _money,
-        "moment": _moment,
-    }
-
-
-def _money(value: Decimal | str) -> str:
-    return str(Decimal(value).quantize(FEN))
-
-
-def _moment(value: str | None) -> str:
-    """An ISO timestamp as a person reads it (UTC, to the second)."""
-    return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
-
-
-@portal.before_request
-def _guard() -> Response | tuple[str, int] | None:
-    if request.method == "POST":
-        sent = request.form.get(CSRF_FIELD, "").encode()
-        expected = str(session.get(CSRF_KEY, "")).encode()
-        if not expected or not secrets.compare_digest(sent, expected):
-            message = "The form has expired or did not come from this portal. Reload the page."
-            return render_template("portal/error.html", title="Bad request", message=message), 400
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        return None
-    principal = portal_principal()
-    if principal is None:
-        session.pop(SESSION_KEY, None)
-        return redirect(url_for("portal.sign_in_form", next=_here()))
-    g.principal = principal
-    return None
+def _names() -> dict[str, Any]:
+    return {"status_names": STATUS_NAMES, "kind_names": KIND_NAMES, "via_names": VIA_NAMES}
 
 
 @portal.after_request
@@ -120,14 +125,10 @@ def _headers(response: Response) -> Response:
 
 
 @portal.errorhandler(ServiceError)
-def _service_error(exc: ServiceError) -> Response | tuple[str, int]:
-    if isinstance(exc, Unauthorized):
-        return redirect(url_for("portal.sign_in_form"))
+def _service_error(exc: ServiceError) -> tuple[str, int]:
     if isinstance(exc, NotFound):
         return _not_found()
-    status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
-    message = f"{exc.field}: {exc.message}" if exc.field else exc.message
-    return render_template("portal/error.html", title="Refused", message=message), status
+    return error_page(exc, _status(exc))
 
 
 @portal.errorhandler(HttpNotFound)
@@ -137,62 +138,29 @@ def _http_not_found(_exc: HttpNotFound) -> tuple[str, int]:
 
 def _not_found() -> tuple[str, int]:
     # One page for "absent" and "not yours": the answer must not tell them apart.
-    message = "There is nothing at this address for your organisation."
-    return render_template("portal/error.html", title="Not found", message=message), 404
+    message = _("There is nothing at this address that you may see.")
+    return render_template("error.html", title=_("Not found"), message=message), 404
+
+
+def _status(exc: ServiceError) -> int:
+    return next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+
+
+def _problem(exc: ServiceError) -> str:
+    """The error as the page says it: the field by its label, then what is wrong."""
+    if not exc.field:
+        return exc.message
+    label = FIELD_LABELS.get(exc.field, exc.field)
+    return _("%(field)s: %(message)s", field=label, message=exc.message)
 
 
 def _principal() -> Principal:
-    principal: Principal = g.principal
-    return principal
+    return require_principal()
 
 
-def _here() -> str:
-    query = request.query_string.decode()
-    return request.path + (f"?{query}" if query else "")
-
-
-def _safe_next(target: str | None) -> str:
-    """Only a portal path on this site: never an open redirect."""
-    if (
-        target
-        and target.startswith("/portal/")
-        and "//" not in target
-        and "\\" not in target
-        and len(target) <= 500
-    ):
-        return target
-    return url_for("portal.declarations_list")
-
-
-@portal.get("/sign-in")
-def sign_in_form() -> str:
-    return render_template("portal/sign_in.html", next=request.args.get("next", ""), error=None)
-
-
-@portal.post("/sign-in")
-def sign_in() -> Response | tuple[str, int]:
-    token = request.form.get("token", "").strip()
-    principal = None
-    if token and len(token) <= MAX_TOKEN:
-        with database().reading() as s:
-            principal = brokers.authenticate(s, token)
-    if principal is None:
-        # The same answer for unknown, revoked and malformed tokens.
-        error = "This token is not valid. Check it, or ask for a new one."
-        html = render_template(
-            "portal/sign_in.html", next=request.form.get("next", ""), error=error
-        )
-        return html, 422
-    session.clear()  # a new session: nothing carried over from before signing in
-    session[SESSION_KEY] = token
-    csrf_token()
-    return redirect(_safe_next(request.form.get("next")))
-
-
-@portal.post("/sign-out")
-def sign_out() -> Response:
-    session.clear()
-    return redirect(url_for("portal.sign_in_form"))
+def _may_decide(principal: Principal) -> bool:
+    """Whether the declaration page offers customs' answer (``decide`` admits the same)."""
+    return principal.role in (access.roles_of(decide) or ())
 
 
 # --- the list ----------------------------------------------------------------------------
@@ -203,6 +171,7 @@ class Filters:
     status: CustomsStatus | None = None
     kind: DeclarationKind | None = None
     order_number: str | None = None
+    batch: str | None = None
     date_from: date | None = None
     date_to: date | None = None
     merchant: str | None = None
@@ -214,6 +183,7 @@ class Filters:
             "status": self.status.value if self.status else None,
             "kind": self.kind.value if self.kind else None,
             "order_number": self.order_number,
+            "batch": self.batch,
             "date_from": self.date_from.isoformat() if self.date_from else None,
             "date_to": self.date_to.isoformat() if self.date_to else None,
             "merchant": self.merchant,
@@ -227,9 +197,9 @@ def parse_filters(args: MultiDict[str, str], merchant_codes: set[str]) -> Filter
     def text(name: str, max_length: int) -> str | None:
         value = args.get(name, "").strip()
         if len(value) > max_length:
-            raise InvalidInput(f"at most {max_length} characters", field=name)
+            raise InvalidInput(_("at most %(n)d characters", n=max_length), field=name)
         if "\x00" in value:
-            raise InvalidInput("must not contain NUL characters", field=name)
+            raise InvalidInput(_("must not contain NUL characters"), field=name)
         return value or None
 
     def choice(name: str, enum: type[CustomsStatus] | type[DeclarationKind]) -> Any:
@@ -240,28 +210,32 @@ def parse_filters(args: MultiDict[str, str], merchant_codes: set[str]) -> Filter
             return enum(value)
         except ValueError:
             allowed = ", ".join(e.value for e in enum)
-            raise InvalidInput(f"{value!r} is not one of {allowed}", field=name) from None
+            message = _("%(value)s is not one of %(allowed)s", value=repr(value), allowed=allowed)
+            raise InvalidInput(message, field=name) from None
 
     def day(name: str) -> date | None:
         value = text(name, 10)
         try:
             return date.fromisoformat(value) if value else None
         except ValueError:
-            raise InvalidInput(f"{value!r} is not a date (YYYY-MM-DD)", field=name) from None
+            message = _("%(value)s is not a date (YYYY-MM-DD)", value=repr(value))
+            raise InvalidInput(message, field=name) from None
 
     date_from, date_to = day("date_from"), day("date_to")
     if date_from and date_to and date_to < date_from:
-        raise InvalidInput("the range ends before it starts", field="date_to")
+        raise InvalidInput(_("the range ends before it starts"), field="date_to")
     merchant = text("merchant", 32)
     if merchant is not None and merchant not in merchant_codes:
-        raise InvalidInput(f"{merchant!r} is not a merchant you act for", field="merchant")
+        message = _("%(merchant)s is not a merchant you act for", merchant=repr(merchant))
+        raise InvalidInput(message, field="merchant")
     page_text = text("page", 6) or "1"
     if not page_text.isdigit() or int(page_text) < 1:
-        raise InvalidInput("a page is a whole number from 1", field="page")
+        raise InvalidInput(_("a page is a whole number from 1"), field="page")
     return Filters(
         status=choice("status", CustomsStatus),
         kind=choice("kind", DeclarationKind),
         order_number=text("order_number", 64),
+        batch=text("batch", MAX_NUMBER),
         date_from=date_from,
         date_to=date_to,
         merchant=merchant,
@@ -276,6 +250,20 @@ def visible_merchants(s: Session, principal: Principal) -> list[Merchant]:
     return list(s.scalars(stmt))
 
 
+def recent_batches(s: Session, principal: Principal) -> list[str]:
+    """The newest release batches holding orders of merchants the principal may see."""
+    stmt = (
+        select(ReleaseBatch.number, ReleaseBatch.created_at, ReleaseBatch.id)
+        .distinct()
+        .join(Parcel, Parcel.release_batch_id == ReleaseBatch.id)
+        .join(CustomsDeclaration, CustomsDeclaration.order_id == Parcel.order_id)
+        .where(declarations.visible_filter(principal))
+        .order_by(ReleaseBatch.created_at.desc(), ReleaseBatch.id.desc())
+        .limit(RECENT_BATCHES)
+    )
+    return [row.number for row in s.execute(stmt)]
+
+
 def _conditions(filters: Filters) -> list[Any]:
     found: list[Any] = []
     if filters.status:
@@ -284,6 +272,13 @@ def _conditions(filters: Filters) -> list[Any]:
         found.append(CustomsDeclaration.kind == filters.kind)
     if filters.order_number:
         found.append(Order.order_number == filters.order_number)
+    if filters.batch:
+        on_batch = (
+            select(Parcel.order_id)
+            .join(ReleaseBatch, ReleaseBatch.id == Parcel.release_batch_id)
+            .where(ReleaseBatch.number == filters.batch)
+        )
+        found.append(CustomsDeclaration.order_id.in_(on_batch))
     if filters.date_from:
         found.append(
             CustomsDeclaration.created_at >= datetime.combine(filters.date_from, time(), UTC)
@@ -296,16 +291,27 @@ def _conditions(filters: Filters) -> list[Any]:
     return found
 
 
+def _batch_lists(s: Session, principal: Principal, batch: str | None) -> list[str]:
+    """The lists of the filtered batch that its merged PDF holds (none: no download)."""
+    if batch is None:
+        return []
+    try:
+        return _batch_numbers(s, principal, batch)
+    except NotFound:
+        return []
+
+
 @portal.get("/")
+@allow(*READERS)
 def declarations_list() -> tuple[str, int]:
     principal = _principal()
     with database().reading() as s:
         merchants = visible_merchants(s, principal)
-        error = None
+        error = error_field = None
         try:
             filters = parse_filters(request.args, {m.code for m in merchants})
         except InvalidInput as exc:
-            error, filters = f"{exc.field}: {exc.message}", Filters()
+            error, error_field, filters = _problem(exc), exc.field, Filters()
         stmt = (
             select(
                 CustomsDeclaration,
@@ -340,9 +346,13 @@ def declarations_list() -> tuple[str, int]:
             filters=filters,
             pages=pages,
             merchants=merchants,
+            batches=recent_batches(s, principal),
+            batch_lists=_batch_lists(s, principal, filters.batch),
             statuses=list(CustomsStatus),
             kinds=list(DeclarationKind),
             error=error,
+            error_field=error_field,
+            files_the_list=_files_the_list(principal),
             page_url=lambda n: (
                 url_for("portal.declarations_list") + "?" + urlencode(filters.query(page=str(n)))
             ),
@@ -365,14 +375,30 @@ def _visible(s: Session, principal: Principal, number: str) -> CustomsDeclaratio
     return declarations.visible_to(principal, declarations.declaration_by_number(s, number))
 
 
-@portal.get("/declarations/<number>")
-def declaration(number: str) -> str:
+def _declaration_page(
+    principal: Principal, number: str, *, error: str | None, field: str | None, form: dict[str, str]
+) -> str:
     with database().reading() as s:
-        view = declarations.declaration_view(s, _visible(s, _principal(), number))
-    return render_template("portal/declaration.html", d=view, error=None, form={})
+        view = declarations.declaration_view(s, _visible(s, principal, number))
+    return render_template(
+        "portal/declaration.html",
+        d=view,
+        error=error,
+        error_field=field,
+        form=form,
+        may_decide=_may_decide(principal),
+        files_the_list=_files_the_list(principal),
+    )
+
+
+@portal.get("/declarations/<number>")
+@allow(*READERS)
+def declaration(number: str) -> str:
+    return _declaration_page(_principal(), number, error=None, field=None, form={})
 
 
 @portal.post("/declarations/<number>/decision")
+@allow(BROKER)
 def decide(number: str) -> Response | tuple[str, int]:
     principal = _principal()
     form = {k: request.form.get(k, "").strip() for k in ("outcome", "customs_number", "reason")}
@@ -387,30 +413,34 @@ def decide(number: str) -> Response | tuple[str, int]:
     except ServiceError as exc:
         if isinstance(exc, NotFound):
             return _not_found()
-        status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
-        with database().reading() as s:
-            view = declarations.declaration_view(s, _visible(s, principal, number))
-        error = f"{exc.field}: {exc.message}" if exc.field else exc.message
-        return render_template("portal/declaration.html", d=view, error=error, form=form), status
-    flash(f"Recorded: {number} {decision.status.value}.")
+        page = _declaration_page(principal, number, error=_problem(exc), field=exc.field, form=form)
+        return page, _status(exc)
+    flash(
+        _(
+            "Recorded: declaration %(number)s is %(status)s.",
+            number=number,
+            status=STATUS_NAMES[decision.status.value],
+        ),
+        "success",
+    )
     return redirect(url_for("portal.declaration", number=number))
 
 
 def _decision(number: str, form: dict[str, str], principal: Principal) -> declarations.Decision:
     if form["outcome"] not in (CustomsStatus.CLEARED.value, CustomsStatus.REJECTED.value):
-        raise InvalidInput("choose cleared or rejected", field="outcome")
+        raise InvalidInput(_("choose cleared or rejected"), field="outcome")
     status = CustomsStatus(form["outcome"])
     if status is CustomsStatus.CLEARED and not form["customs_number"]:
-        raise InvalidInput("enter the inventory number customs gave", field="customs_number")
+        raise InvalidInput(_("enter the inventory number customs gave"), field="customs_number")
     if len(form["customs_number"]) > 40:
-        raise InvalidInput("at most 40 characters", field="customs_number")
+        raise InvalidInput(_("at most %(n)d characters", n=40), field="customs_number")
     if status is CustomsStatus.REJECTED and not form["reason"]:
-        raise InvalidInput("say why customs rejected the list", field="reason")
+        raise InvalidInput(_("say why customs rejected the list"), field="reason")
     if len(form["reason"]) > 400:
-        raise InvalidInput("at most 400 characters", field="reason")
+        raise InvalidInput(_("at most %(n)d characters", n=400), field="reason")
     for name in ("customs_number", "reason"):
         if "\x00" in form[name]:
-            raise InvalidInput("must not contain NUL characters", field=name)
+            raise InvalidInput(_("must not contain NUL characters"), field=name)
     return declarations.Decision(
         number=number,
         status=status,
@@ -434,6 +464,7 @@ def _download(data: bytes, name: str, mimetype: str) -> Response:
 
 
 @portal.get("/declarations/<number>.pdf")
+@allow(*READERS)
 def declaration_pdf(number: str) -> Response:
     principal = _principal()
     with database().reading() as s:
@@ -443,6 +474,7 @@ def declaration_pdf(number: str) -> Response:
 
 
 @portal.get("/declarations/<number>.zip")
+@allow(*READERS)
 def declaration_zip(number: str) -> Response:
     with database().reading() as s:
         found = _visible(s, _principal(), number).number
@@ -452,7 +484,7 @@ def declaration_zip(number: str) -> Response:
 
 def _batch_numbers(s: Session, principal: Principal, batch: str) -> list[str]:
     """The batch's declarations the principal may see; none at all is a 404."""
-    missing = NotFound(f"no release batch {batch}", field="batch")
+    missing = NotFound(f"no release batch {batch[:MAX_NUMBER]}", field="batch")
     _plausible(batch, "release batch")
     try:
         numbers = customs_documents.batch_numbers(s, batch)
@@ -465,6 +497,7 @@ def _batch_numbers(s: Session, principal: Principal, batch: str) -> list[str]:
 
 
 @portal.get("/batches/<batch>.pdf")
+@allow(*READERS)
 def batch_pdf(batch: str) -> Response:
     principal = _principal()
     with database().reading() as s:
@@ -474,23 +507,9 @@ def batch_pdf(batch: str) -> Response:
 
 
 @portal.get("/batches/<batch>.zip")
+@allow(*READERS)
 def batch_zip(batch: str) -> Response:
     with database().reading() as s:
         numbers = _batch_numbers(s, _principal(), batch)
         data = customs_documents.messages_zip(s, numbers)
     return _download(data, f"{batch}-messages.zip", ZIP)
-
-
-@portal.get("/batches")
-def batch_lookup() -> Response:
-    """The batch box on the list: a release batch number and a format, to a download."""
-    batch = request.args.get("batch", "").strip()
-    fmt = request.args.get("format", "pdf")
-    if not batch or len(batch) > MAX_BATCH:
-        raise InvalidInput(
-            f"enter a release batch number (1 to {MAX_BATCH} characters)", field="batch"
-        )
-    if fmt not in FORMATS:
-        raise InvalidInput("the format is pdf or zip", field="format")
-    endpoint = "portal.batch_pdf" if fmt == "pdf" else "portal.batch_zip"
-    return redirect(url_for(endpoint, batch=batch))

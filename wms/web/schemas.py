@@ -19,6 +19,10 @@ from wms.models import LocationKind
 from wms.services.errors import InvalidInput
 from wms.services.inputs import MAX_ID, Input, chars
 
+# The ledger's ids are 64-bit (MAX_ID); every other table's are 32-bit integers on
+# PostgreSQL: a larger id names nothing, and must not reach the database.
+MAX_ROW_ID = 2**31 - 1
+
 Code = chars(40)
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]

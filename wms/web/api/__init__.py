@@ -19,6 +19,7 @@ def _refuse_nul_characters() -> None:
 
 
 from wms.web.api import (  # noqa: E402, F401
+    counts,
     customs,
     flows,
     inbound,

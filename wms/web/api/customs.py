@@ -32,10 +32,12 @@ from wms.services import declarations
 from wms.services import orders as order_service
 from wms.services.brokers import Principal
 from wms.services.errors import InvalidInput, NotFound
+from wms.web.access import BROKER, PLANNER, STAFF, allow
 from wms.web.api import api
 from wms.web.auth import bearer_principal
 from wms.web.context import database, write
-from wms.web.schemas import MAX_ID, Input, chars, parse_json, parse_query
+from wms.web.openapi import CSV, PDF, ZIP, doc
+from wms.web.schemas import MAX_ROW_ID, Input, chars, parse_json, parse_query
 
 Reply = tuple[dict[str, Any], int] | dict[str, Any]
 Grams = Annotated[int, Field(strict=True, ge=0, le=200_000_000)]
@@ -49,7 +51,7 @@ class DeclarationsQuery(Input):
     order_number: chars(40) | None = None
     from_: date | None = Field(default=None, alias="from")
     to: date | None = None
-    after_id: Annotated[int, Field(ge=0, le=MAX_ID)] = 0
+    after_id: Annotated[int, Field(ge=0, le=MAX_ROW_ID)] = 0
     limit: Annotated[int, Field(gt=0, le=500)] = 100
 
 
@@ -112,6 +114,8 @@ def _visible(s: Any, principal: Principal, number: str) -> str:
 
 
 @api.get("/customs/declarations")
+@doc(query=DeclarationsQuery)
+@allow(PLANNER, BROKER)
 def list_customs_declarations() -> Reply:
     principal = bearer_principal()
     query = parse_query(DeclarationsQuery)
@@ -131,6 +135,8 @@ def list_customs_declarations() -> Reply:
 
 
 @api.get("/customs/declarations/<number>")
+@doc()
+@allow(PLANNER, BROKER)
 def get_customs_declaration(number: str) -> Reply:
     principal = bearer_principal()
     with database().reading() as s:
@@ -138,6 +144,8 @@ def get_customs_declaration(number: str) -> Reply:
 
 
 @api.post("/customs/declarations/<number>/status")
+@doc(json=StatusIn)
+@allow(BROKER)
 def set_customs_status(number: str) -> Reply:
     principal = bearer_principal()
     data = parse_json(StatusIn)
@@ -163,6 +171,8 @@ def set_customs_status(number: str) -> Reply:
 
 
 @api.get("/customs/declarations/<number>/list.pdf")
+@doc(query=PersonalDataQuery, ok=PDF, refuses=(409,))
+@allow(PLANNER, BROKER)
 def declaration_list_pdf(number: str) -> Response:
     principal = bearer_principal()
     query = parse_query(PersonalDataQuery)
@@ -174,6 +184,8 @@ def declaration_list_pdf(number: str) -> Response:
 
 
 @api.get("/customs/declarations/<number>/messages.zip")
+@doc(ok=ZIP, refuses=(409,))
+@allow(PLANNER, BROKER)
 def declaration_messages(number: str) -> Response:
     principal = bearer_principal()
     with database().reading() as s:
@@ -196,6 +208,8 @@ def _batch_visible(s: Any, principal: Principal, batch: str) -> list[str]:
 
 
 @api.get("/release-batches/<batch>/declarations.pdf")
+@doc(query=PersonalDataQuery, ok=PDF, refuses=(409,))
+@allow(PLANNER, BROKER)
 def batch_lists_pdf(batch: str) -> Response:
     principal = bearer_principal()
     query = parse_query(PersonalDataQuery)
@@ -208,6 +222,8 @@ def batch_lists_pdf(batch: str) -> Response:
 
 
 @api.get("/release-batches/<batch>/messages.zip")
+@doc(ok=ZIP, refuses=(409,))
+@allow(PLANNER, BROKER)
 def batch_messages(batch: str) -> Response:
     principal = bearer_principal()
     with database().reading() as s:
@@ -216,6 +232,8 @@ def batch_messages(batch: str) -> Response:
 
 
 @api.post("/release-batches/<batch>/release-note")
+@doc(json=ReleaseNoteIn, ok=(*PDF, "application/xml", "application/json"))
+@allow(STAFF, PLANNER)
 def batch_release_note(batch: str) -> Response | Reply:
     principal = bearer_principal()
     documents.require_internal(principal, f"release batch {batch}", "batch")
@@ -252,12 +270,14 @@ def batch_release_note(batch: str) -> Response | Reply:
 
 def _export_order(s: Any, principal: Principal, order_id: int) -> Any:
     documents.require_internal(principal, f"order {order_id}", "order_id")
-    if order_id > MAX_ID:
+    if order_id > MAX_ROW_ID:
         raise NotFound(f"order {order_id} does not exist", field="order_id")
     return order_service.order_by_id(s, order_id)
 
 
 @api.get("/orders/<int:order_id>/export-documents/invoice.pdf")
+@doc(ok=PDF, refuses=(409,))
+@allow(STAFF, PLANNER)
 def export_invoice(order_id: int) -> Response:
     principal = bearer_principal()
     with database().reading() as s:
@@ -268,6 +288,8 @@ def export_invoice(order_id: int) -> Response:
 
 
 @api.get("/orders/<int:order_id>/export-documents/customs-form.pdf")
+@doc(ok=PDF, refuses=(409,))
+@allow(STAFF, PLANNER)
 def export_customs_form(order_id: int) -> Response:
     principal = bearer_principal()
     with database().reading() as s:
@@ -278,6 +300,8 @@ def export_customs_form(order_id: int) -> Response:
 
 
 @api.get("/export/eu-low-value")
+@doc(query=EuLowValueQuery, ok=(*CSV, "application/json"), refuses=(409,))
+@allow(PLANNER, BROKER)
 def export_eu_low_value() -> Response:
     principal = bearer_principal()
     query = parse_query(EuLowValueQuery)
@@ -291,6 +315,8 @@ def export_eu_low_value() -> Response:
 
 
 @api.get("/export/monthly-summary")
+@doc(query=SummaryQuery, ok=CSV, refuses=(409,))
+@allow(PLANNER, BROKER)
 def export_monthly_summary() -> Response:
     principal = bearer_principal()
     query = parse_query(SummaryQuery)

@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 
 from wms.models import Flow
 from wms.services import direct_mail, domestic, export, order_import
+from wms.web.access import PLANNER, STAFF, allow
 from wms.web.api import api
 from wms.web.context import actor, idempotency_key, write
+from wms.web.openapi import PDF, JsonObject, doc
 from wms.web.schemas import (
     Barcode,
     Code,
@@ -74,6 +76,8 @@ class ConsolidationIn(Input):
 
 
 @api.post("/direct-mail/parcels")
+@doc(json=DirectMailParcelIn, ok=JsonObject, created=JsonObject)
+@allow(STAFF)
 def register_parcel() -> Reply:
     data, who = parse_json(DirectMailParcelIn), actor()
     arrival = data.arrival()
@@ -87,6 +91,8 @@ def register_parcel() -> Reply:
 
 
 @api.post("/direct-mail/parcels/<number>/sort")
+@doc(json=SortIn)
+@allow(STAFF)
 def sort_parcel(number: str) -> Reply:
     data, who = parse_json(SortIn), actor()
     return write(
@@ -103,6 +109,8 @@ def sort_parcel(number: str) -> Reply:
 
 
 @api.post("/direct-mail/parcels/<number>/relabel")
+@doc(ok=PDF)
+@allow(STAFF)
 def relabel_parcel(number: str) -> Response:
     who = actor()
     pdf = write(lambda s: direct_mail.relabel(s, number, actor=who))
@@ -112,6 +120,8 @@ def relabel_parcel(number: str) -> Response:
 
 
 @api.post("/stock/duty-paid-receipts")
+@doc(json=DutyPaidReceiptIn, created=JsonObject, idempotent=True)
+@allow(STAFF)
 def receive_duty_paid() -> Reply:
     data = parse_json(DutyPaidReceiptIn)
     receipt = domestic.DutyPaidReceipt(
@@ -122,6 +132,8 @@ def receive_duty_paid() -> Reply:
 
 
 @api.post("/export/consolidations")
+@doc(json=ConsolidationIn, created=JsonObject, idempotent=True)
+@allow(STAFF, PLANNER)
 def consolidate_export() -> Reply:
     data = parse_json(ConsolidationIn)
     request_ = export.ConsolidationRequest(

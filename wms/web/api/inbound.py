@@ -8,14 +8,18 @@ from sqlalchemy import select
 
 from wms.models import EntryDeclaration
 from wms.services import inbound
+from wms.web.access import PLANNER, STAFF, allow
 from wms.web.api import api
 from wms.web.context import actor, database, idempotency_key, write
+from wms.web.openapi import DeclarationList, DeclarationOut, JsonObject, doc
 from wms.web.schemas import DeclarationIn, ReceiveIn, RelocateIn, parse_json
 
 Reply = tuple[dict[str, Any], int] | dict[str, Any]
 
 
 @api.post("/declarations")
+@doc(json=DeclarationIn, created=DeclarationOut)
+@allow(PLANNER)
 def create_declaration() -> Reply:
     data = parse_json(DeclarationIn)
     request = inbound.DeclarationInput(
@@ -34,6 +38,8 @@ def create_declaration() -> Reply:
 
 
 @api.get("/declarations")
+@doc(ok=DeclarationList)
+@allow(STAFF, PLANNER)
 def list_declarations() -> Reply:
     with database().reading() as s:
         rows = s.scalars(select(EntryDeclaration).order_by(EntryDeclaration.arrival_date.desc()))
@@ -52,12 +58,16 @@ def list_declarations() -> Reply:
 
 
 @api.get("/declarations/<number>")
+@doc(ok=DeclarationOut)
+@allow(STAFF, PLANNER)
 def get_declaration(number: str) -> Reply:
     with database().reading() as s:
         return inbound.declaration_summary(s, number)
 
 
 @api.post("/declarations/<number>/receipts")
+@doc(json=ReceiveIn, created=JsonObject, idempotent=True)
+@allow(STAFF)
 def receive(number: str) -> Reply:
     data = parse_json(ReceiveIn)
     request = inbound.ReceiveInput(
@@ -71,6 +81,8 @@ def receive(number: str) -> Reply:
 
 
 @api.post("/declarations/<number>/close")
+@doc(ok=DeclarationOut)
+@allow(STAFF, PLANNER)
 def close_declaration(number: str) -> Reply:
     who = actor()
 
@@ -92,10 +104,14 @@ def _relocate(kind: str) -> Reply:
 
 
 @api.post("/putaways")
+@doc(json=RelocateIn, created=JsonObject, idempotent=True)
+@allow(STAFF)
 def putaway() -> Reply:
     return _relocate("putaway")
 
 
 @api.post("/transfers")
+@doc(json=RelocateIn, created=JsonObject, idempotent=True)
+@allow(STAFF)
 def transfer() -> Reply:
     return _relocate("transfer")

@@ -14,8 +14,10 @@ from labels.pdf import render_pdf
 from labels.zpl import render_zpl
 from wms.services import printing
 from wms.services.errors import InvalidInput
+from wms.web.access import PLANNER, STAFF, allow
 from wms.web.api import api
 from wms.web.context import database
+from wms.web.openapi import LABEL, doc
 from wms.web.schemas import Barcode, Code, Input, LotNumber, chars, parse_json, parse_query
 
 MEDIA_TYPES = {
@@ -82,6 +84,8 @@ def rendered(labels: Sequence[Label], query: LabelQuery, name: str, field: str) 
 
 
 @api.get("/labels/bins")
+@doc(query=BinLabelQuery, ok=LABEL)
+@allow(STAFF, PLANNER)
 def bin_labels() -> Response:
     query = parse_query(BinLabelQuery)
     # Repeatable: every value gets the rules the query model gives the first one.
@@ -97,6 +101,8 @@ def bin_labels() -> Response:
 
 
 @api.get("/labels/lots")
+@doc(query=LotLabelQuery, ok=LABEL)
+@allow(STAFF, PLANNER)
 def lot_labels() -> Response:
     query = parse_query(LotLabelQuery)
     with database().reading() as s:
@@ -107,6 +113,8 @@ def lot_labels() -> Response:
 
 
 @api.post("/scans")
+@doc(json=ScanIn)
+@allow(STAFF, PLANNER)
 def read_scan() -> dict[str, Any]:
     data = parse_json(ScanIn)
     with database().reading() as s:

@@ -11,14 +11,27 @@ from sqlalchemy.orm import aliased
 from wms.models import Location, Lot, Move, Product, StockOperation
 from wms.services import account_book, catalog, ledger, stock
 from wms.services.errors import NotFound
+from wms.web.access import PLANNER, STAFF, allow
 from wms.web.api import api
 from wms.web.context import actor, database, idempotency_key, write
+from wms.web.openapi import (
+    AccountBookOut,
+    AccountBookQuery,
+    JsonObject,
+    MoveList,
+    OperationOut,
+    ReconciliationOut,
+    StockOut,
+    doc,
+)
 from wms.web.schemas import MAX_ID, MovesQuery, StockQuery, parse_query
 
 Reply = tuple[dict[str, Any], int] | dict[str, Any]
 
 
 @api.get("/stock")
+@doc(query=StockQuery, ok=StockOut)
+@allow(STAFF, PLANNER)
 def get_stock() -> Reply:
     query = parse_query(StockQuery)
     with database().reading() as s:
@@ -43,6 +56,8 @@ def get_stock() -> Reply:
 
 
 @api.get("/moves")
+@doc(query=MovesQuery, ok=MoveList)
+@allow(STAFF, PLANNER)
 def list_moves() -> Reply:
     query = parse_query(MovesQuery)
     src, dst = aliased(Location), aliased(Location)
@@ -87,6 +102,8 @@ def list_moves() -> Reply:
 
 
 @api.get("/operations/<int:operation_id>")
+@doc(ok=OperationOut)
+@allow(STAFF, PLANNER)
 def get_operation(operation_id: int) -> Reply:
     with database().reading() as s:
         op = s.get(StockOperation, operation_id) if operation_id <= MAX_ID else None
@@ -104,6 +121,8 @@ def get_operation(operation_id: int) -> Reply:
 
 
 @api.post("/operations/<int:operation_id>/reversal")
+@doc(created=JsonObject, idempotent=True)
+@allow()
 def reverse(operation_id: int) -> Reply:
     key, who = idempotency_key(), actor()
     if operation_id > MAX_ID:
@@ -117,6 +136,8 @@ def reverse(operation_id: int) -> Reply:
 
 
 @api.get("/account-book")
+@doc(query=AccountBookQuery, ok=AccountBookOut)
+@allow(PLANNER)
 def get_account_book() -> Reply:
     with database().reading() as s:
         rows = account_book.account_book(s, request.args.get("declaration") or None)
@@ -124,6 +145,8 @@ def get_account_book() -> Reply:
 
 
 @api.get("/account-book/reconciliation")
+@doc(ok=ReconciliationOut)
+@allow(PLANNER)
 def get_reconciliation() -> Reply:
     with database().reading() as s:
         mismatches = account_book.reconcile(s)

@@ -13,8 +13,10 @@ from customs.display_documents import render_display_documents
 from labels.pdf import render_pdf
 from wms.models import ItemCondition
 from wms.services import loan_queries, loans
+from wms.web.access import PLANNER, STAFF, allow
 from wms.web.api import api
 from wms.web.context import actor, database, idempotency_key, write
+from wms.web.openapi import PDF, JsonObject, doc
 from wms.web.schemas import Barcode, Code, Input, LotNumber, Quantity, chars, parse_json
 
 Reply = tuple[dict[str, Any], int] | dict[str, Any]
@@ -65,6 +67,8 @@ def _summary(number: str) -> dict[str, Any]:
 
 
 @api.post("/loans")
+@doc(json=LoanIn, created=JsonObject)
+@allow(PLANNER)
 def request_loan() -> Reply:
     data = parse_json(LoanIn)
     who = actor()
@@ -79,6 +83,8 @@ def request_loan() -> Reply:
 
 
 @api.get("/loans/<number>")
+@doc()
+@allow(STAFF, PLANNER)
 def get_loan(number: str) -> Reply:
     with database().reading() as s:
         loan = loans.loan_by_number(s, number)
@@ -86,6 +92,8 @@ def get_loan(number: str) -> Reply:
 
 
 @api.post("/loans/<number>/approval")
+@doc(json=ApprovalIn)
+@allow(PLANNER)
 def approve_loan(number: str) -> Reply:
     data, who = parse_json(ApprovalIn), actor()
     write(
@@ -101,6 +109,8 @@ def approve_loan(number: str) -> Reply:
 
 
 @api.post("/loans/<number>/extension")
+@doc(json=ExtensionIn)
+@allow(PLANNER)
 def extend_loan(number: str) -> Reply:
     data, who = parse_json(ExtensionIn), actor()
     write(
@@ -112,6 +122,8 @@ def extend_loan(number: str) -> Reply:
 
 
 @api.post("/loans/<number>/out")
+@doc(json=ScanOutIn, created=JsonObject, idempotent=True)
+@allow(STAFF)
 def scan_out(number: str) -> Reply:
     data = parse_json(ScanOutIn)
     scan = loans.ScanOut(
@@ -122,6 +134,8 @@ def scan_out(number: str) -> Reply:
 
 
 @api.post("/loans/<number>/returns")
+@doc(json=ScanReturnIn, created=JsonObject, idempotent=True)
+@allow(STAFF)
 def scan_return(number: str) -> Reply:
     data = parse_json(ScanReturnIn)
     scan = loans.ScanReturn(
@@ -132,6 +146,8 @@ def scan_return(number: str) -> Reply:
 
 
 @api.get("/loans/<number>/documents/<which>.pdf")
+@doc(ok=PDF)
+@allow(STAFF, PLANNER)
 def loan_documents(number: str, which: str) -> Response:
     with database().reading() as s:
         pdf = render_display_documents(loan_queries.movement(s, number, which))
@@ -141,6 +157,8 @@ def loan_documents(number: str, which: str) -> Response:
 
 
 @api.get("/loans/<number>/tags.pdf")
+@doc(ok=PDF)
+@allow(STAFF, PLANNER)
 def loan_tags(number: str) -> Response:
     with database().reading() as s:
         tags = loan_queries.display_tags(s, number, request.host_url)
@@ -151,18 +169,24 @@ def loan_tags(number: str) -> Response:
 
 
 @api.get("/showrooms/<barcode>")
+@doc()
+@allow(STAFF, PLANNER)
 def showroom(barcode: str) -> Reply:
     with database().reading() as s:
         return loan_queries.showroom_view(s, barcode)
 
 
 @api.get("/notices")
+@doc()
+@allow(PLANNER)
 def notices() -> Reply:
     with database().reading() as s:
         return {"notices": loan_queries.open_notices(s)}
 
 
 @api.get("/showrooms/traffic")
+@doc()
+@allow(PLANNER)
 def traffic() -> Reply:
     with database().reading() as s:
         return {"traffic": loan_queries.tag_traffic(s)}

@@ -11,15 +11,30 @@ from wms.models import Location, LocationKind, Product, Warehouse
 from wms.services import catalog
 from wms.services.catalog import gtin_forms
 from wms.services.errors import InvalidInput
+from wms.web.access import PLANNER, STAFF, allow
 from wms.web.api import api
 from wms.web.api import serialize as out
 from wms.web.context import database, write
+from wms.web.openapi import (
+    LocationList,
+    LocationOut,
+    LocationsQuery,
+    ProductList,
+    ProductOut,
+    ProductsQuery,
+    WarehouseList,
+    WarehouseOut,
+    ZoneOut,
+    doc,
+)
 from wms.web.schemas import LocationIn, ProductIn, WarehouseIn, ZoneIn, parse_json
 
 Reply = tuple[dict[str, Any], int] | dict[str, Any]
 
 
 @api.post("/warehouses")
+@doc(json=WarehouseIn, created=WarehouseOut)
+@allow()
 def create_warehouse() -> Reply:
     data = parse_json(WarehouseIn)
     return write(
@@ -30,6 +45,8 @@ def create_warehouse() -> Reply:
 
 
 @api.get("/warehouses")
+@doc(ok=WarehouseList)
+@allow(STAFF, PLANNER)
 def list_warehouses() -> Reply:
     with database().reading() as s:
         rows = s.scalars(select(Warehouse).order_by(Warehouse.code)).all()
@@ -37,6 +54,8 @@ def list_warehouses() -> Reply:
 
 
 @api.post("/warehouses/<code>/zones")
+@doc(json=ZoneIn, created=ZoneOut)
+@allow()
 def create_zone(code: str) -> Reply:
     data = parse_json(ZoneIn)
 
@@ -48,6 +67,8 @@ def create_zone(code: str) -> Reply:
 
 
 @api.post("/locations")
+@doc(json=LocationIn, created=LocationOut)
+@allow()
 def create_location() -> Reply:
     data = parse_json(LocationIn)
     return write(
@@ -58,6 +79,8 @@ def create_location() -> Reply:
 
 
 @api.get("/locations")
+@doc(query=LocationsQuery, ok=LocationList)
+@allow(STAFF, PLANNER)
 def list_locations() -> Reply:
     stmt = select(Location).order_by(Location.warehouse_id, Location.code)
     if kind := request.args.get("kind"):
@@ -72,12 +95,16 @@ def list_locations() -> Reply:
 
 
 @api.get("/locations/<barcode>")
+@doc(ok=LocationOut)
+@allow(STAFF, PLANNER)
 def get_location(barcode: str) -> Reply:
     with database().reading() as s:
         return out.location(catalog.location_by_barcode(s, barcode, field="barcode"))
 
 
 @api.post("/products")
+@doc(json=ProductIn, created=ProductOut)
+@allow()
 def create_product() -> Reply:
     data = parse_json(ProductIn)
     fields = data.model_dump() | {
@@ -89,6 +116,8 @@ def create_product() -> Reply:
 
 
 @api.get("/products")
+@doc(query=ProductsQuery, ok=ProductList)
+@allow(STAFF, PLANNER)
 def list_products() -> Reply:
     stmt = select(Product).where(Product.active.is_(True)).order_by(Product.sku)
     if q := request.args.get("q", "").strip():
@@ -107,6 +136,8 @@ def list_products() -> Reply:
 
 
 @api.get("/products/<code>")
+@doc(ok=ProductOut)
+@allow(STAFF, PLANNER)
 def get_product(code: str) -> Reply:
     with database().reading() as s:
         return out.product(catalog.product_by_code(s, code, field="code"))

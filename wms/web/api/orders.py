@@ -13,9 +13,11 @@ from wms.models import Flow, OrderStatus
 from wms.services import allocation, cancellation, order_customs, order_import, order_queries
 from wms.services import orders as order_service
 from wms.services.errors import InvalidInput, NotFound
+from wms.web.access import PLANNER, STAFF, allow
 from wms.web.api import api
 from wms.web.context import actor, database, idempotency_key, write
-from wms.web.schemas import MAX_ID, Code, Input, chars, parse_json, parse_query
+from wms.web.openapi import OrderOut, doc
+from wms.web.schemas import MAX_ROW_ID, Code, Input, chars, parse_json, parse_query
 
 Reply = tuple[dict[str, Any], int] | dict[str, Any]
 
@@ -24,7 +26,7 @@ class OrdersQuery(Input):
     status: OrderStatus | None = None
     flow: Flow | None = None
     channel: Code | None = None
-    after_id: Annotated[int, Field(ge=0, le=MAX_ID)] = 0
+    after_id: Annotated[int, Field(ge=0, le=MAX_ROW_ID)] = 0
     offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0
     limit: Annotated[int, Field(gt=0, le=500)] = 100
 
@@ -63,7 +65,7 @@ def _optional_body(model: type[ClearIn]) -> ClearIn:
 
 
 def _id(order_id: int) -> int:
-    if order_id > MAX_ID:
+    if order_id > MAX_ROW_ID:
         raise NotFound(f"order {order_id} does not exist", field="order_id")
     return order_id
 
@@ -74,6 +76,8 @@ def _view(order_id: int) -> dict[str, Any]:
 
 
 @api.post("/orders")
+@doc(json=order_import.OrderIn, ok=OrderOut, created=OrderOut)
+@allow(PLANNER)
 def receive_order() -> Reply:
     data = order_import.to_input(_order_body())
     received = order_import.receive_one(database(), data, actor=actor())
@@ -81,6 +85,8 @@ def receive_order() -> Reply:
 
 
 @api.post("/orders/batch")
+@doc(json=BatchIn)
+@allow(PLANNER)
 def receive_batch() -> Reply:
     batch = parse_json(BatchIn)
     incoming = [order_import.validate(raw, (i,)) for i, raw in enumerate(batch.orders)]
@@ -94,6 +100,8 @@ def receive_batch() -> Reply:
 
 
 @api.get("/orders")
+@doc(query=OrdersQuery)
+@allow(STAFF, PLANNER)
 def list_orders() -> Reply:
     query = parse_query(OrdersQuery)
     with database().reading() as s:
@@ -101,12 +109,16 @@ def list_orders() -> Reply:
 
 
 @api.get("/orders/<int:order_id>")
+@doc()
+@allow(STAFF, PLANNER)
 def get_order(order_id: int) -> Reply:
     with database().reading() as s:
         return order_queries.order_detail(s, _id(order_id))
 
 
 @api.post("/orders/<int:order_id>/allocate")
+@doc()
+@allow(PLANNER)
 def allocate(order_id: int) -> Reply:
     who = actor()
     outcome = write(lambda s: allocation.allocate(s, _id(order_id), actor=who))
@@ -114,6 +126,8 @@ def allocate(order_id: int) -> Reply:
 
 
 @api.post("/orders/<int:order_id>/plan")
+@doc(json=PlanIn, ok=OrderOut)
+@allow(PLANNER)
 def plan(order_id: int) -> Reply:
     data, who = parse_json(PlanIn), actor()
 
@@ -132,6 +146,8 @@ def plan(order_id: int) -> Reply:
 
 
 @api.post("/orders/<int:order_id>/declare")
+@doc(ok=OrderOut)
+@allow(PLANNER)
 def declare(order_id: int) -> Reply:
     who = actor()
     write(lambda s: order_customs.declare(s, _id(order_id), actor=who))
@@ -139,6 +155,8 @@ def declare(order_id: int) -> Reply:
 
 
 @api.post("/orders/<int:order_id>/clear")
+@doc(json=ClearIn, body_required=False, ok=OrderOut)
+@allow(PLANNER)
 def clear(order_id: int) -> Reply:
     data, who = _optional_body(ClearIn), actor()
     write(
@@ -150,6 +168,8 @@ def clear(order_id: int) -> Reply:
 
 
 @api.post("/orders/<int:order_id>/reject")
+@doc(json=ReasonIn, ok=OrderOut)
+@allow(PLANNER)
 def reject(order_id: int) -> Reply:
     data, who = parse_json(ReasonIn), actor()
     write(lambda s: order_customs.reject(s, _id(order_id), reason=data.reason, actor=who))
@@ -157,6 +177,8 @@ def reject(order_id: int) -> Reply:
 
 
 @api.post("/orders/<int:order_id>/hold")
+@doc(json=ReasonIn, ok=OrderOut)
+@allow(PLANNER)
 def hold(order_id: int) -> Reply:
     data, who = parse_json(ReasonIn), actor()
     write(lambda s: order_customs.hold_for_customs(s, _id(order_id), reason=data.reason, actor=who))
@@ -164,6 +186,8 @@ def hold(order_id: int) -> Reply:
 
 
 @api.post("/orders/<int:order_id>/cancel")
+@doc(json=ReasonIn, idempotent=True)
+@allow(PLANNER)
 def cancel(order_id: int) -> Reply:
     data, who, key = parse_json(ReasonIn), actor(), idempotency_key()
     result = write(
@@ -175,6 +199,8 @@ def cancel(order_id: int) -> Reply:
 
 
 @api.post("/orders/<int:order_id>/hand-over")
+@doc(ok=OrderOut)
+@allow(STAFF)
 def hand_over(order_id: int) -> Reply:
     who = actor()
     write(lambda s: order_customs.hand_over(s, _id(order_id), actor=who))

@@ -24,10 +24,12 @@ from flask import Response, current_app
 from pydantic import Field
 
 from wms.services import packing, waves
+from wms.web.access import PLANNER, STAFF, allow
 from wms.web.api import api
 from wms.web.context import actor, database, idempotency_key, write
+from wms.web.openapi import PDF, JsonObject, doc
 from wms.web.schemas import (
-    MAX_ID,
+    MAX_ROW_ID,
     Barcode,
     Code,
     Grams,
@@ -40,7 +42,7 @@ from wms.web.schemas import (
 )
 
 Reply = tuple[dict[str, Any], int] | dict[str, Any]
-OrderId = Annotated[int, Field(strict=True, gt=0, le=MAX_ID)]
+OrderId = Annotated[int, Field(strict=True, gt=0, le=MAX_ROW_ID)]
 
 
 class WaveIn(Input):
@@ -104,6 +106,8 @@ def _tolerance() -> Decimal:
 
 
 @api.post("/waves")
+@doc(json=WaveIn, created=JsonObject)
+@allow(STAFF, PLANNER)
 def create_wave() -> Reply:
     data, who = parse_json(WaveIn), actor()
     number = write(
@@ -121,11 +125,15 @@ def create_wave() -> Reply:
 
 
 @api.get("/waves/<number>")
+@doc()
+@allow(STAFF, PLANNER)
 def get_wave(number: str) -> Reply:
     return _wave(number)
 
 
 @api.get("/waves/<number>/pick-list")
+@doc()
+@allow(STAFF, PLANNER)
 def pick_list(number: str) -> Reply:
     with database().reading() as s:
         wave = waves.wave_by_number(s, number)
@@ -133,6 +141,8 @@ def pick_list(number: str) -> Reply:
 
 
 @api.post("/waves/<number>/picks")
+@doc(json=PickIn, created=JsonObject, idempotent=True)
+@allow(STAFF)
 def confirm_pick(number: str) -> Reply:
     data = parse_json(PickIn)
     scan = waves.PickScan(
@@ -143,6 +153,8 @@ def confirm_pick(number: str) -> Reply:
 
 
 @api.post("/waves/<number>/shorts")
+@doc(json=ShortIn, created=JsonObject, idempotent=True)
+@allow(STAFF)
 def report_short(number: str) -> Reply:
     data = parse_json(ShortIn)
     scan = waves.ShortPick(
@@ -153,12 +165,16 @@ def report_short(number: str) -> Reply:
 
 
 @api.post("/waves/<number>/labels")
+@doc(ok=PDF)
+@allow(STAFF)
 def wave_labels(number: str) -> Response:
     who = actor()
     return _pdf(write(lambda s: packing.label_wave(s, number, who)), f"{number}-labels")
 
 
 @api.post("/box-types")
+@doc(json=BoxTypeIn, created=JsonObject)
+@allow()
 def create_box_type() -> Reply:
     data = parse_json(BoxTypeIn)
     body = write(lambda s: packing.box_view(packing.create_box_type(s, **data.model_dump())))
@@ -166,12 +182,16 @@ def create_box_type() -> Reply:
 
 
 @api.get("/box-types")
+@doc()
+@allow(STAFF, PLANNER)
 def box_types() -> Reply:
     with database().reading() as s:
         return {"box_types": [packing.box_view(b) for b in packing.box_types(s)]}
 
 
 @api.post("/parcels")
+@doc(json=PackIn, created=JsonObject, idempotent=True)
+@allow(STAFF)
 def pack() -> Reply:
     data = parse_json(PackIn)
     request_ = packing.PackInput(
@@ -188,12 +208,16 @@ def pack() -> Reply:
 
 
 @api.get("/parcels/<number>")
+@doc()
+@allow(STAFF, PLANNER)
 def get_parcel(number: str) -> Reply:
     with database().reading() as s:
         return packing.parcel_view(s, packing.parcel_by_number(s, number))
 
 
 @api.post("/parcels/<number>/label")
+@doc(ok=PDF)
+@allow(STAFF)
 def parcel_label(number: str) -> Response:
     who = actor()
     return _pdf(write(lambda s: packing.label_parcel(s, number, who)), number)

@@ -9,8 +9,10 @@ from pydantic import Field
 
 from wms.services import planning
 from wms.services.errors import InvalidInput
+from wms.web.access import PLANNER, allow
 from wms.web.api import api
 from wms.web.context import actor, database, write
+from wms.web.openapi import JsonObject, PlansQuery, doc
 from wms.web.schemas import Input, chars, parse_json
 
 Reply = tuple[dict[str, Any], int] | dict[str, Any]
@@ -49,6 +51,8 @@ def _view(number: str) -> dict[str, Any]:
 
 
 @api.post("/plans")
+@doc(json=PlanIn, created=JsonObject)
+@allow(PLANNER)
 def run_plan() -> Reply:
     data, who = parse_json(PlanIn), actor()
     what_if = None
@@ -69,11 +73,14 @@ def run_plan() -> Reply:
         time_limit_s=data.time_limit_s,
         what_if=what_if,
         services=services,
+        writer=write,
     )
     return _view(number), 201
 
 
 @api.get("/plans")
+@doc(query=PlansQuery)
+@allow(PLANNER)
 def list_plans() -> Reply:
     warehouse = request.args.get("warehouse") or None
     limit_text = request.args.get("limit", "50")
@@ -85,11 +92,15 @@ def list_plans() -> Reply:
 
 
 @api.get("/plans/<number>")
+@doc()
+@allow(PLANNER)
 def get_plan(number: str) -> Reply:
     return _view(number)
 
 
 @api.post("/plans/<number>/commit")
+@doc()
+@allow(PLANNER)
 def commit_plan(number: str) -> Reply:
     who = actor()
     write(lambda s: planning.commit_plan(s, number, actor=who))
