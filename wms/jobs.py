@@ -39,7 +39,9 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -512,6 +514,19 @@ def _run_slot(db: Database, settings: Settings, name: str, slot: str, runner: st
         log.exception("job %s (%s) could not run", name, slot)
 
 
+class _Scheduler(BackgroundScheduler):
+    """APScheduler's background scheduler, quiet about one race: a one-off (catch-up) job
+    that finishes while the scheduler stops (the lock was lost) is removed by its thread
+    after ``shutdown`` emptied the stores; it is gone either way."""
+
+    def remove_job(self, job_id: str, jobstore: str | None = None) -> None:
+        try:
+            super().remove_job(job_id, jobstore)
+        except JobLookupError:
+            if self.state != STATE_STOPPED:
+                raise
+
+
 def build_scheduler(
     db: Database,
     settings: Settings,
@@ -521,7 +536,7 @@ def build_scheduler(
 ) -> BackgroundScheduler:
     """The APScheduler of the active runner (not started)."""
     runner = runner or scheduler_lock.runner_id()
-    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler = _Scheduler(timezone=UTC)
     chosen = configured_jobs(settings.scheduler) if jobs is None else jobs
     now = utcnow()
     for name, (_job, trigger) in chosen.items():

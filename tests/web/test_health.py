@@ -322,7 +322,8 @@ def test_secret_key_is_required_outside_development(
     monkeypatch.setenv("WMS_ENV", "production")
     monkeypatch.setenv("WMS_LOG_FORMAT", "text")  # (and leave the root logger as it was)
     monkeypatch.setattr(logging_setup, "configure", lambda *a, **k: None)
-    with pytest.raises(RuntimeError, match="SECRET_KEY must be set outside development"):
+    monkeypatch.setenv("WMS_DATA_KEY", "d" * 44)
+    with pytest.raises(RuntimeError, match=r"SECRET_KEY must be set \(32 characters or more\)"):
         create_app(load_settings(database_url=db.url))
 
     monkeypatch.setenv("SECRET_KEY", "k" * 64)
