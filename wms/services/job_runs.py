@@ -53,7 +53,7 @@ from wms.models import (
     Quant,
     Reservation,
 )
-from wms.services import allocation
+from wms.services import allocation, loans
 from wms.services import orders as order_service
 from wms.services.errors import Conflict
 
@@ -193,16 +193,8 @@ def _tail(text: str | None, n: int) -> str | None:
 
 
 def raise_notice(session: Session, kind: str, subject: str, message: str, at: datetime) -> None:
-    """One notice per kind and subject (as the loans' notices): raising it again updates
-    and re-opens it."""
-    subject, message = subject[:64], _clip(message, 400) or ""
-    notice = session.scalar(select(Notice).where(Notice.kind == kind, Notice.subject == subject))
-    if notice is None:
-        session.add(Notice(kind=kind, subject=subject, message=message, created_at=at))
-    else:
-        notice.message, notice.created_at = message, at
-        notice.acknowledged_at = notice.acknowledged_by = None
-    session.flush()
+    """``loans.raise_notice`` with the subject and message cut to the columns' sizes."""
+    loans.raise_notice(session, kind, subject[:64], _clip(message, 400) or "", at)
 
 
 # --- expired reservations -------------------------------------------------------------------

@@ -303,7 +303,7 @@ def extend_due_date(
 
 def _check_guarantee_cover(session: Session, loan: Loan, at: datetime) -> None:
     if loan.guarantee_expires is not None and loan.guarantee_expires < loan.due_date:
-        _notice(
+        raise_notice(
             session,
             "guarantee_expires_early",
             loan.number,
@@ -565,7 +565,7 @@ def mark_overdue(session: Session, *, now: datetime | None = None) -> list[str]:
             due_date=loan.due_date.isoformat(),
             on_display=on_display,
         )
-        _notice(
+        raise_notice(
             session,
             "loan_overdue",
             loan.number,
@@ -576,8 +576,9 @@ def mark_overdue(session: Session, *, now: datetime | None = None) -> list[str]:
     return [loan.number for loan in late]
 
 
-def _notice(session: Session, kind: str, subject: str, message: str, at: datetime) -> None:
-    """One open notice per kind and subject: raising it again re-opens it."""
+def raise_notice(session: Session, kind: str, subject: str, message: str, at: datetime) -> None:
+    """One open notice per kind and subject: raising it again updates and re-opens it.
+    The planners' notices of every kind (loans, the scheduler's jobs) go through here."""
     notice = session.scalar(select(Notice).where(Notice.kind == kind, Notice.subject == subject))
     if notice is None:
         session.add(Notice(kind=kind, subject=subject, message=message, created_at=at))

@@ -50,11 +50,6 @@ def require_principal() -> Principal:
     return principal
 
 
-def bearer_principal() -> Principal:
-    """The caller (the guard has already authenticated it), or 401."""
-    return require_principal()
-
-
 def _token_principal(header: str) -> Principal:
     scheme, _, token = header.partition(" ")
     token = token.strip()

@@ -34,7 +34,7 @@ from wms.services.brokers import Principal
 from wms.services.errors import InvalidInput, NotFound
 from wms.web.access import BROKER, PLANNER, STAFF, allow
 from wms.web.api import api
-from wms.web.auth import bearer_principal
+from wms.web.auth import require_principal
 from wms.web.context import database, write
 from wms.web.openapi import CSV, PDF, ZIP, doc
 from wms.web.schemas import MAX_ROW_ID, Input, chars, parse_json, parse_query
@@ -117,7 +117,7 @@ def _visible(s: Any, principal: Principal, number: str) -> str:
 @doc(query=DeclarationsQuery)
 @allow(PLANNER, BROKER)
 def list_customs_declarations() -> Reply:
-    principal = bearer_principal()
+    principal = require_principal()
     query = parse_query(DeclarationsQuery)
     if query.from_ and query.to and query.from_ > query.to:
         raise InvalidInput("from is after to", field="from")
@@ -138,7 +138,7 @@ def list_customs_declarations() -> Reply:
 @doc()
 @allow(PLANNER, BROKER)
 def get_customs_declaration(number: str) -> Reply:
-    principal = bearer_principal()
+    principal = require_principal()
     with database().reading() as s:
         return declarations.declaration_view(s, documents.visible_declaration(s, principal, number))
 
@@ -147,7 +147,7 @@ def get_customs_declaration(number: str) -> Reply:
 @doc(json=StatusIn)
 @allow(BROKER)
 def set_customs_status(number: str) -> Reply:
-    principal = bearer_principal()
+    principal = require_principal()
     data = parse_json(StatusIn)
     if data.status == "rejected" and not data.reason:
         raise InvalidInput("say why customs rejected the list", field="reason")
@@ -174,7 +174,7 @@ def set_customs_status(number: str) -> Reply:
 @doc(query=PersonalDataQuery, ok=PDF, refuses=(409,))
 @allow(PLANNER, BROKER)
 def declaration_list_pdf(number: str) -> Response:
-    principal = bearer_principal()
+    principal = require_principal()
     query = parse_query(PersonalDataQuery)
     with database().reading() as s:
         pdf = documents.list_pdf(
@@ -187,7 +187,7 @@ def declaration_list_pdf(number: str) -> Response:
 @doc(ok=ZIP, refuses=(409,))
 @allow(PLANNER, BROKER)
 def declaration_messages(number: str) -> Response:
-    principal = bearer_principal()
+    principal = require_principal()
     with database().reading() as s:
         archive = documents.messages_zip(s, [_visible(s, principal, number)])
     return _file(archive, "application/zip", f"{number}-messages.zip")
@@ -211,7 +211,7 @@ def _batch_visible(s: Any, principal: Principal, batch: str) -> list[str]:
 @doc(query=PersonalDataQuery, ok=PDF, refuses=(409,))
 @allow(PLANNER, BROKER)
 def batch_lists_pdf(batch: str) -> Response:
-    principal = bearer_principal()
+    principal = require_principal()
     query = parse_query(PersonalDataQuery)
     with database().reading() as s:
         numbers = _batch_visible(s, principal, batch)
@@ -225,7 +225,7 @@ def batch_lists_pdf(batch: str) -> Response:
 @doc(ok=ZIP, refuses=(409,))
 @allow(PLANNER, BROKER)
 def batch_messages(batch: str) -> Response:
-    principal = bearer_principal()
+    principal = require_principal()
     with database().reading() as s:
         archive = documents.messages_zip(s, _batch_visible(s, principal, batch))
     return _file(archive, "application/zip", f"{batch}-messages.zip")
@@ -235,7 +235,7 @@ def batch_messages(batch: str) -> Response:
 @doc(json=ReleaseNoteIn, ok=(*PDF, "application/xml", "application/json"))
 @allow(STAFF, PLANNER)
 def batch_release_note(batch: str) -> Response | Reply:
-    principal = bearer_principal()
+    principal = require_principal()
     documents.require_internal(principal, f"release batch {batch}", "batch")
     data = parse_json(ReleaseNoteIn)
     with database().reading() as s:
@@ -279,7 +279,7 @@ def _export_order(s: Any, principal: Principal, order_id: int) -> Any:
 @doc(ok=PDF, refuses=(409,))
 @allow(STAFF, PLANNER)
 def export_invoice(order_id: int) -> Response:
-    principal = bearer_principal()
+    principal = require_principal()
     with database().reading() as s:
         order = _export_order(s, principal, order_id)
         pdf = documents.commercial_invoice_pdf(s, order)
@@ -291,7 +291,7 @@ def export_invoice(order_id: int) -> Response:
 @doc(ok=PDF, refuses=(409,))
 @allow(STAFF, PLANNER)
 def export_customs_form(order_id: int) -> Response:
-    principal = bearer_principal()
+    principal = require_principal()
     with database().reading() as s:
         order = _export_order(s, principal, order_id)
         form, pdf = documents.customs_form_pdf(s, order)
@@ -303,7 +303,7 @@ def export_customs_form(order_id: int) -> Response:
 @doc(query=EuLowValueQuery, ok=(*CSV, "application/json"), refuses=(409,))
 @allow(PLANNER, BROKER)
 def export_eu_low_value() -> Response:
-    principal = bearer_principal()
+    principal = require_principal()
     query = parse_query(EuLowValueQuery)
     year, month = query.year_month
     with database().reading() as s:
@@ -318,7 +318,7 @@ def export_eu_low_value() -> Response:
 @doc(query=SummaryQuery, ok=CSV, refuses=(409,))
 @allow(PLANNER, BROKER)
 def export_monthly_summary() -> Response:
-    principal = bearer_principal()
+    principal = require_principal()
     query = parse_query(SummaryQuery)
     year, month = query.year_month
     with database().reading() as s:
