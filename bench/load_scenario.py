@@ -12,14 +12,24 @@ loaders scan labelled parcels onto their vehicle.  Each scan carries a fresh
 Idempotency-Key; a share of them (``--retry-share``) is sent a second time with the same
 key and body, as a scanner does after a lost answer, and must come back ``replayed``.
 
-The same users alternate between slices of scanning and slices of ``GET /healthz`` (public,
-no database): the trivial endpoint's throughput is measured under the same machine load,
-by the same client, with the same concurrency, so the ratio compares like with like even
-while other work on the machine comes and goes.  Slices alternate ABBA (scan, trivial,
-trivial, scan, ...) so a trend over the run weighs on both alike.  Between slices the
-users stop and every request in flight finishes (a drain): a slice's throughput is its
-requests divided by the time from its start until its last answer, so no slice is charged
-with another's work.  A short unmeasured warm-up of both kinds comes first.
+Two measurements, one after the other, by the same users against the same server:
+
+1. **Latency at a working pace** (``--seconds``, 60 by default): every scanner scans at a
+   person's pace, a scan every ``--think`` seconds on average (2 by default, uniform
+   between half and one and a half times that).  The p50 / p95 / p99 latencies are of
+   these scans.  Flat out, 50 users would only measure the queue: by Little's law the
+   mean latency is then users / throughput, whatever the server.
+2. **Capacity** (``--capacity-seconds``, 20 by default): the same users scan flat out (no
+   pause between scans), alternating with slices of flat-out ``GET /healthz`` (public, no
+   database).  The trivial endpoint's throughput is measured under the same machine load,
+   by the same client, with the same concurrency, so the ratio compares like with like
+   even while other work on the machine comes and goes.  Slices alternate ABBA (scan,
+   trivial, trivial, scan, ...) so a trend over the run weighs on both alike.
+
+Between phases and slices the users stop and every request in flight finishes (a drain):
+a slice's throughput is its requests divided by the time from its start until its last
+answer, so no slice is charged with another's work.  Short unmeasured warm-ups come
+before each measurement.
 
 Bounded: each scanner has a finite list of work (it stops when it runs out, which is
 reported), the whole run stops after the schedule, and ``--max-requests`` caps the total.
@@ -83,7 +93,7 @@ class Record:
 class Control:
     """What every simulated scanner reads: the current phase, and the shared tallies."""
 
-    phase: str = "wait"  # wait | scan | trivial | drain | done
+    phase: str = "wait"  # wait | paced | scan | trivial | drain | done
     slice: int = -1
     inflight: int = 0
     issued: int = 0
@@ -167,7 +177,7 @@ class Scanner(FastHttpUser):
     concurrency = 1
 
     def wait_time(self) -> float:
-        if CONTROL.phase == "scan" and CONTROL.think_s > 0:
+        if CONTROL.phase == "paced" and CONTROL.think_s > 0:
             # Humans vary: uniform between half and one and a half times the mean.
             return self._rng.uniform(0.5, 1.5) * CONTROL.think_s
         return 0.0
@@ -185,7 +195,7 @@ class Scanner(FastHttpUser):
     @task
     def step(self) -> None:
         phase = CONTROL.phase
-        if phase not in ("scan", "trivial") or CONTROL.issued >= CONTROL.max_requests:
+        if phase not in ("paced", "scan", "trivial") or CONTROL.issued >= CONTROL.max_requests:
             CONTROL.go.wait(timeout=1.0)
             return
         if phase == "trivial":
@@ -267,10 +277,16 @@ def _judge(kind: str, status: int, text: str, *, replay: bool) -> tuple[bool, st
 # --- the run -------------------------------------------------------------------------------
 
 
-def schedule(scan_s: float, trivial_s: float, slices: int) -> list[tuple[str, float, bool]]:
-    """(kind, seconds, measured) in order: warm-up, then ABBA pairs."""
-    plan: list[tuple[str, float, bool]] = [
-        ("scan", min(WARMUP_SCAN_S, scan_s / 4), False),
+def schedule(
+    paced_s: float, think_s: float, scan_s: float, trivial_s: float, slices: int
+) -> list[tuple[str, float, bool]]:
+    """(kind, seconds, measured) in order: a warm-up, the paced phase, another warm-up (the
+    paced users' last pauses end in it), then the capacity slices in ABBA pairs."""
+    plan: list[tuple[str, float, bool]] = []
+    if paced_s > 0:
+        plan += [("scan", WARMUP_SCAN_S, False), ("paced", paced_s, True)]
+    plan += [
+        ("scan", max(WARMUP_SCAN_S, 1.5 * think_s), False),
         ("trivial", min(WARMUP_TRIVIAL_S, trivial_s / 2), False),
     ]
     for i in range(slices):
@@ -358,7 +374,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     cpu_first: dict[str, Any] | None = None
     try:
         for number, (kind, seconds, measured) in enumerate(
-            schedule(args.seconds, args.trivial_seconds, args.slices)
+            schedule(
+                args.seconds, args.think, args.capacity_seconds, args.trivial_seconds, args.slices
+            )
         ):
             if measured and cpu_first is None:
                 cpu_first = watch.sample()
@@ -410,8 +428,8 @@ def summarise(slices: list[dict[str, Any]], cpu: dict[str, Any], users: int) -> 
     seconds: dict[str, float] = defaultdict(float)
     for s in measured.values():
         seconds[s["kind"]] += s["seconds"]
-    count: Counter[str] = Counter()
-    latency: dict[str, list[float]] = defaultdict(list)
+    count: Counter[str] = Counter()  # per slice kind: paced, scan, trivial
+    latency: dict[str, list[float]] = defaultdict(list)  # per slice kind, and per paced role
     per_role: Counter[str] = Counter()
     new_scans: Counter[str] = Counter()
     replays = 0
@@ -423,32 +441,42 @@ def summarise(slices: list[dict[str, Any]], cpu: dict[str, Any], users: int) -> 
                 new_scans[r.name] += 1
         if r.slice not in measured:
             continue
-        count[r.kind] += 1
+        kind = measured[r.slice]["kind"]
+        count[kind] += 1
         ms = (r.end - r.start) * 1000
-        latency[r.kind].append(ms)
-        if r.kind == "scan":
+        latency[kind].append(ms)
+        if kind == "paced":
             latency[r.name].append(ms)
             per_role[r.name] += 1
     for values in latency.values():
         values.sort()
-    rps_scan = count["scan"] / seconds["scan"] if seconds["scan"] else 0.0
-    rps_trivial = count["trivial"] / seconds["trivial"] if seconds["trivial"] else 0.0
-    scan = latency["scan"]
+
+    def rate(kind: str) -> float:
+        return count[kind] / seconds[kind] if seconds[kind] else 0.0
+
+    rps_scan, rps_trivial = rate("scan"), rate("trivial")
+    paced = latency["paced"]
     figures: dict[str, Any] = {
         "rps_scan": round(rps_scan, 1),
         "rps_trivial": round(rps_trivial, 1),
         "ratio": round(rps_scan / rps_trivial, 3) if rps_trivial else 0.0,
-        "p50_ms": round(percentile(scan, 50), 1),
-        "p95_ms": round(percentile(scan, 95), 1),
-        "p99_ms": round(percentile(scan, 99), 1),
+        "p50_ms": round(percentile(paced, 50), 1),
+        "p95_ms": round(percentile(paced, 95), 1),
+        "p99_ms": round(percentile(paced, 99), 1),
         "errors": sum(CONTROL.failures.values()),
         "users": users,
+        "think_s": CONTROL.think_s,
         "trivial_path": CONTROL.trivial_path,
+        "paced_rps": round(rate("paced"), 1),
+        "paced_requests": count["paced"],
+        "paced_seconds": round(seconds["paced"], 2),
+        "max_ms": round(paced[-1], 1) if paced else 0.0,
         "scan_requests": count["scan"],
         "trivial_requests": count["trivial"],
         "scan_seconds": round(seconds["scan"], 2),
         "trivial_seconds": round(seconds["trivial"], 2),
-        "max_ms": round(scan[-1], 1) if scan else 0.0,
+        "flat_out_p50_ms": round(percentile(latency["scan"], 50), 1),
+        "flat_out_p95_ms": round(percentile(latency["scan"], 95), 1),
         "trivial_p50_ms": round(percentile(latency["trivial"], 50), 1),
         "trivial_p95_ms": round(percentile(latency["trivial"], 95), 1),
         "replays": replays,
@@ -459,7 +487,7 @@ def summarise(slices: list[dict[str, Any]], cpu: dict[str, Any], users: int) -> 
     }
     for role in sorted(per_role):
         values = latency[role]
-        figures[f"{role}_rps"] = round(per_role[role] / seconds["scan"], 1)
+        figures[f"{role}_rps"] = round(per_role[role] / seconds["paced"], 1)
         figures[f"{role}_p50_ms"] = round(percentile(values, 50), 1)
         figures[f"{role}_p95_ms"] = round(percentile(values, 95), 1)
     figures.update(cpu)
@@ -475,10 +503,11 @@ def main() -> None:
     parser.add_argument("--plan", required=True, help="the data plan (bench/load_data.py)")
     parser.add_argument("--host", required=True, help="the server, e.g. http://127.0.0.1:8000")
     parser.add_argument("--out", required=True, help="where to write the figures (JSON)")
-    parser.add_argument("--seconds", type=float, default=60.0, help="measured scanning time")
-    parser.add_argument("--trivial-seconds", type=float, default=15.0)
+    parser.add_argument("--seconds", type=float, default=60.0, help="paced scanning time")
+    parser.add_argument("--think", type=float, default=2.0, help="mean s between paced scans")
+    parser.add_argument("--capacity-seconds", type=float, default=20.0, help="flat-out scans")
+    parser.add_argument("--trivial-seconds", type=float, default=5.0)
     parser.add_argument("--slices", type=int, default=4)
-    parser.add_argument("--think", type=float, default=0.0, help="mean s between scans")
     parser.add_argument("--retry-share", type=float, default=0.02)
     parser.add_argument("--max-requests", type=int, default=1_000_000)
     parser.add_argument("--trivial-path", default="/healthz", help="/api/... sends the token")

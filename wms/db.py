@@ -17,6 +17,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 _WRITE_OPTION = "wms_write"
+_FLUSHED = "wms_flushed"
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -54,6 +55,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     )
 
 
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info[_FLUSHED] = True
+
+
 class Database:
     """Owns the engine; hands out read sessions and write transactions."""
 
@@ -61,6 +66,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self._read, "after_flush", _note_flush)
         self._write = sessionmaker(
             self.engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
         )
@@ -71,12 +77,24 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A session for queries; whatever it did is rolled back at the end."""
+        """A session for queries; whatever it wrote is rolled back at the end.
+
+        A read that wrote nothing ends with COMMIT rather than ROLLBACK: the same to the
+        database, but psycopg discards every prepared statement of the connection on
+        ROLLBACK, and the request that follows would plan its statements afresh.
+        """
         session = self._read()
         try:
             yield session
-        finally:
+        except BaseException:
             session.rollback()
+            raise
+        else:
+            if session.info.pop(_FLUSHED, False):
+                session.rollback()
+            else:
+                session.commit()
+        finally:
             session.close()
 
     @contextmanager

@@ -171,7 +171,7 @@ def receive(session: Session, data: ReceiveInput, *, at: datetime | None = None)
             f"declaration {declaration.number} is closed for receiving", field="declaration_number"
         )
     product = product_by_code(session, data.product_code, field="product_code")
-    line = _line_for(declaration, product.id, data.line_no)
+    line = _line_for(session, declaration, product.id, data.line_no)
     dock = location_by_barcode(session, data.dock_barcode, field="dock_barcode")
     if dock.kind is not LocationKind.DOCK or not dock.is_bonded:
         raise InvalidInput("goods are received onto a bonded dock", field="dock_barcode")
@@ -228,9 +228,19 @@ def receive(session: Session, data: ReceiveInput, *, at: datetime | None = None)
 
 
 def _line_for(
-    declaration: EntryDeclaration, product_id: int, line_no: int | None
+    session: Session, declaration: EntryDeclaration, product_id: int, line_no: int | None
 ) -> EntryDeclarationLine:
-    lines = [ln for ln in declaration.lines if ln.product_id == product_id]
+    # Only this product's lines: a declaration may have hundreds, and every carton asks.
+    lines = list(
+        session.scalars(
+            select(EntryDeclarationLine)
+            .where(
+                EntryDeclarationLine.declaration_id == declaration.id,
+                EntryDeclarationLine.product_id == product_id,
+            )
+            .order_by(EntryDeclarationLine.line_no)
+        )
+    )
     if line_no is not None:
         lines = [ln for ln in lines if ln.line_no == line_no]
         if not lines:

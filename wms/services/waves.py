@@ -383,7 +383,7 @@ def confirm_pick(session: Session, data: PickScan, *, at: datetime | None = None
     )
     _record_progress(session, [(t, n, 0) for t, n in picks])
     completed = _complete_orders(session, {t.order_id for t, _ in picks}, data.actor, at, wave)
-    _close_if_done(session, wave, at)
+    upcoming = _close_if_done(session, wave, at)
     result = {
         "operation_id": operation.id,
         "wave_number": wave.number,
@@ -394,7 +394,7 @@ def confirm_pick(session: Session, data: PickScan, *, at: datetime | None = None
         "picks": _task_answers(session, picks),
         "orders_picked": completed,
         "wave_status": wave.status,
-        "next": next_task(session, wave),
+        "next": upcoming,
     }
     operation.result = result
     return {**result, "replayed": False}
@@ -492,7 +492,7 @@ def report_short(
         at=at,
         avoid={(first.lot_id, first.location_id)},
     )
-    _close_if_done(session, wave, at)
+    upcoming = _close_if_done(session, wave, at)
     answers = _task_answers(session, [(t, picked_by_task.get(t.id, 0)) for t in tasks])
     result = {
         "operation_id": operation.id,
@@ -507,7 +507,7 @@ def report_short(
         "reallocation": [o.as_dict() for o in outcomes],
         "orders_picked": completed,
         "wave_status": wave.status,
-        "next": next_task(session, wave),
+        "next": upcoming,
     }
     operation.result = result
     return {**result, "replayed": False}
@@ -755,7 +755,10 @@ def _record_progress(session: Session, progress: Sequence[tuple[_Task, int, int]
             .values(picked_quantity=lines.c.picked_quantity + bindparam("p")),
             rows,
         )
-    session.expire_all()  # ORM copies of those rows are stale now
+    # ORM copies of those rows are stale now (only those: the rest need no reloading).
+    stale = [o for o in session.identity_map.values() if isinstance(o, Reservation | OrderLine)]
+    for obj in stale:
+        session.expire(obj)
 
 
 def _complete_orders(
@@ -788,15 +791,13 @@ def _complete_orders(
     return completed
 
 
-def _close_if_done(session: Session, wave: Wave, at: datetime) -> None:
-    left = session.scalar(
-        select(Reservation.id)
-        .where(Reservation.wave_id == wave.id, Reservation.open.is_(True))
-        .limit(1)
-    )
-    if left is None and wave.status != DONE:
+def _close_if_done(session: Session, wave: Wave, at: datetime) -> dict[str, Any] | None:
+    """The picker's next task; with none left the wave is done."""
+    upcoming = next_task(session, wave)
+    if upcoming is None and wave.status != DONE:
         wave.status = DONE
         wave.done_at = at
+    return upcoming
 
 
 def _task_answers(session: Session, picks: Sequence[tuple[_Task, int]]) -> list[dict[str, Any]]:
