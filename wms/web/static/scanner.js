@@ -818,14 +818,15 @@
     return node;
   }
 
+  // A cell is a text, a node, or a list of them (an SKU over its lot).
   function table(headers, rows, numeric) {
-    const thead = el("thead", null, el("tr", null, ...headers.map((h, i) => el("th", { scope: "col", className: numeric.includes(i) ? "num" : "" }, h))));
-    const tbody = el(
-      "tbody",
-      null,
-      ...rows.map((row) => el("tr", null, ...row.map((cell, i) => el("td", { className: numeric.includes(i) ? "num" : "" }, cell)))),
+    const cls = (i) => (numeric.includes(i) ? "num" : "");
+    return el(
+      "table",
+      { className: "data scan-table" },
+      el("thead", null, el("tr", null, ...headers.map((h, i) => el("th", { scope: "col", className: cls(i) }, h)))),
+      el("tbody", null, ...rows.map((row) => el("tr", null, ...row.map((cell, i) => el("td", { className: cls(i) }, ...[].concat(cell)))))),
     );
-    return el("table", { className: "data scan-table" }, thead, tbody);
   }
 
   function sameCode(a, b) {

@@ -11,26 +11,9 @@
   if (!window.WmsScanner) {
     return;
   }
-  const enc = encodeURIComponent;
+  const { el, table, enc } = window.WmsScanner.util;
 
   // --- helpers ---------------------------------------------------------------------------
-
-  function el(tag, props, ...children) {
-    const node = document.createElement(tag);
-    Object.assign(node, props || {});
-    node.append(...children.filter((c) => c !== null && c !== undefined));
-    return node;
-  }
-
-  function table(headers, rows, numeric) {
-    const cls = (i) => (numeric.includes(i) ? "num" : "");
-    return el(
-      "table",
-      { className: "data scan-table" },
-      el("thead", null, el("tr", null, ...headers.map((h, i) => el("th", { scope: "col", className: cls(i) }, h)))),
-      el("tbody", null, ...rows.map((row) => el("tr", null, ...row.map((cell, i) => el("td", { className: cls(i) }, ...[].concat(cell)))))),
-    );
-  }
 
   // An item cell: the SKU over its lot, so that tables fit a 360 px screen.
   function itemCell(S, sku, lot) {
