@@ -25,15 +25,19 @@ from routing.solver import (
 )
 
 
-def solve_gap(instance: GapInstance, time_limit_s: float) -> AssignmentSolution:
+def gap_problem(instance: GapInstance) -> AssignmentProblem:
+    """The planner's model of a GAP file's problem: every job a class of one unit."""
     agents, jobs = len(instance.capacities), len(instance.costs[0])
-    problem = AssignmentProblem(
+    return AssignmentProblem(
         counts=[1] * jobs,
         costs=[[instance.costs[a][j] for a in range(agents)] for j in range(jobs)],
         uses=[[[instance.uses[a][j] for a in range(agents)] for j in range(jobs)]],
         capacities=[list(instance.capacities)],
     )
-    return solve_assignment(problem, time_limit_s=time_limit_s)
+
+
+def solve_gap(instance: GapInstance, time_limit_s: float) -> AssignmentSolution:
+    return solve_assignment(gap_problem(instance), time_limit_s=time_limit_s)
 
 
 def solve_bin_packing(instance: BinPackingInstance, time_limit_s: float) -> PackingSolution:

@@ -7,10 +7,13 @@ whenever the solver has nothing better:
   (integer counts per class and agent), several capacity resources per agent.  GLOP's LP
   relaxation gives a bound and, rounded down and refilled greedily, a second starting
   point; CP-SAT improves the better of the two, which it gets as a hint.  The whole model
-  gets a first slice (easy problems end there), then cores (each class on its 3, then 5
-  agents of least LP reduced cost: far deeper search on tight problems), then the rest of
-  the time.  When the LP bound already proves the start within the requested gap,
-  CP-SAT is not run.
+  gets a first slice (easy problems end there).  With few units and one capacity
+  resource, column generation follows (a set-partitioning LP over each agent's feasible
+  sets of units, priced by a knapsack per agent) and a dive on it, which gives both a far
+  better solution and a far better bound on tight problems; otherwise cores (each class
+  on its 3, then 5 agents of least LP reduced cost).  The whole model has the rest of the
+  time.  When the LP bound already proves the start within the requested gap, CP-SAT is
+  not run.
 * `pack_bins`: bin packing.  One dimension: the arc-flow model of Valerio de Carvalho,
   first restricted to packings into the lower bound's number of bins (each bin may
   waste at most the total slack, which prunes most arcs): its LP (GLOP) rounded down to
@@ -29,6 +32,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from routing.greedy import (
     best_fit_decreasing_1d,
     fill_cheapest_first,
@@ -37,6 +42,7 @@ from routing.greedy import (
     lower_bound_1d,
     regret_order,
 )
+from routing.knapsack import knapsacks
 from routing.lazy import lazy_module
 
 # OR-Tools, imported here only, and loaded when the first model is built.
@@ -63,6 +69,22 @@ LOCAL_SEARCH_SHARE = 0.15
 CORE_STAGES = ((3, 0.53), (5, 0.7))
 # ... after the whole model had this share of the time limit (enough for gap1..gap12).
 FIRST_SLICE = 0.1
+# Column generation and a dive (unit classes, one capacity resource): at most this many units
+# and cells of the knapsack table (units x agents x capacity); the dive stops when this few
+# agents or units are left for CP-SAT, re-prices at most this many times after each fix,
+# and gets this share of the time left after the first slice.  Prices are smoothed
+# towards the best duals so far by this weight (Wentges).
+DIVE_MAX_UNITS = 2000
+DIVE_MAX_UNITS_PER_AGENT = 12  # longer columns: column generation converges too slowly
+DIVE_MAX_CELLS = 20_000_000
+DIVE_REST_AGENTS = 5
+DIVE_REST_UNITS = 30
+DIVE_STEP_ITERATIONS = 5
+DIVE_RESERVE = 0.15
+DIVE_SHARE = 0.9
+DIVE_SMOOTHING = 0.8
+DIVE_ROOT_GAP = 1e-4
+DIVE_ROOT_SHARE = 0.6
 # Beyond this many item-bin pairs the multi-dimensional model is not worth building.
 MAX_PACKING_PAIRS = 200_000
 # Beyond this many arcs (large capacities in fine units) arc-flow gives way to the
@@ -144,6 +166,7 @@ class _Relaxation:
     bound: float
     values: list[list[float]]  # [class][agent]
     reduced_costs: list[list[float]]  # [class][agent]; inf where not allowed
+    duals: list[float]  # [class]: the price of one more unit of the class
 
 
 def _lp_relaxation(problem: AssignmentProblem, time_limit_s: float) -> _Relaxation | None:
@@ -153,12 +176,14 @@ def _lp_relaxation(problem: AssignmentProblem, time_limit_s: float) -> _Relaxati
     infinity = lp.infinity()
     agents = problem.agents
     x: list[list[pywraplp.Variable | None]] = []
+    rows: list[pywraplp.Constraint] = []
     objective = lp.Objective()
     for i, count in enumerate(problem.counts):
         row: list[pywraplp.Variable | None] = []
         assigned = lp.Constraint(
             count if problem.unassigned_cost is None else 0, count, f"class{i}"
         )
+        rows.append(assigned)
         for j in range(agents):
             cost = problem.costs[i][j]
             if cost is None:
@@ -187,7 +212,7 @@ def _lp_relaxation(problem: AssignmentProblem, time_limit_s: float) -> _Relaxati
         return None
     values = [[0.0 if var is None else var.solution_value() for var in row] for row in x]
     reduced = [[math.inf if var is None else var.reduced_cost() for var in row] for row in x]
-    return _Relaxation(objective.Value(), values, reduced)
+    return _Relaxation(objective.Value(), values, reduced, [row.dual_value() for row in rows])
 
 
 def _rounded(problem: AssignmentProblem, values: Sequence[Sequence[float]]) -> list[list[int]]:
@@ -279,16 +304,34 @@ def solve_assignment(
             whole_bound = max(whole_bound, answer.bound)
             proven = proven or (answer.optimal and answer.objective == found[1])
 
-    if stages and relaxation is not None:
-        if FIRST_SLICE > 0:
-            # Most problems are proven on the whole model in a moment: a first slice for them.
-            until = min(deadline, time.perf_counter() + FIRST_SLICE * time_limit_s)
-            run(every, until, lp_ceil, 1)
-        # Tight problems (GAP type D): CP-SAT on the whole model stalls 1-2 % above the best
-        # known, but on a core (each class on its few agents of least LP reduced cost) its
-        # LNS goes far deeper.  Cores grow stage by stage, each hinted with the last one's
-        # answer; the whole model comes last, for the bound and what the cores left out.
-        for size, share in stages if not proven else []:
+    if stages and relaxation is not None and FIRST_SLICE > 0:
+        # Most problems are proven on the whole model in a moment: a first slice for them.
+        run(every, min(deadline, time.perf_counter() + FIRST_SLICE * time_limit_s), lp_ceil, 1)
+    dived = False
+    shape = _dive_units(problem) if relaxation is not None and not proven else None
+    if shape is not None and relaxation is not None:
+        # Tight problems (GAP type D): CP-SAT stalls 0.5-1.5 % above the best known even
+        # on cores, while the set-partitioning LP of column generation is within about
+        # 0.2 % of the optimum: diving on it finds far better solutions, and its bound
+        # (the knapsack Lagrangian one) is far above the compact LP's.
+        until = time.perf_counter() + DIVE_SHARE * (deadline - time.perf_counter())
+        dive = _dive(problem, *shape, relaxation, hint, until)
+        if dive is not None:
+            lp_ceil = dive.bound if lp_ceil is None else max(lp_ceil, dive.bound)
+        if dive is not None and dive.amounts is not None and dive.objective is not None:
+            dived = True
+            if dive.objective < (found[1] if found else start[0] if start else math.inf):
+                found = (tuple(tuple(row) for row in dive.amounts), dive.objective)
+                hint = dive.amounts
+        if found and lp_ceil is not None and found[1] - lp_ceil <= relative_gap * found[1]:
+            proven = True
+    if stages and relaxation is not None and not proven and not dived:
+        # Without a dive: CP-SAT on the whole model stalls 1-2 % above the best known on
+        # tight problems, but on a core (each class on its few agents of least LP reduced
+        # cost) its LNS goes far deeper.  Cores grow stage by stage, each hinted with the
+        # last one's answer; the whole model comes last, for the bound and what the cores
+        # left out.
+        for size, share in stages:
             core = _core(problem, relaxation.reduced_costs, size)
             # No LP cut: a core's answer needs no proof; measured no better with it.
             run(core, time.perf_counter() + share * (deadline - time.perf_counter()), None, 2)
@@ -339,6 +382,267 @@ def _core(
         allowed = [j for j, c in enumerate(problem.costs[i]) if c is not None]
         core.update((i, j) for j in sorted(allowed, key=lambda j: (row[j], j))[:size])
     return core
+
+
+@dataclass(frozen=True)
+class _Dive:
+    bound: int  # the Lagrangian (knapsack) bound of the root
+    amounts: list[list[int]] | None = None  # [class][agent]; None: no solution in time
+    objective: int | None = None
+
+
+def _dive_units(problem: AssignmentProblem) -> tuple[list[int], int] | None:
+    """Each unit's class and the one capacity resource, when column generation applies:
+    few units, one resource with a capacity, and a knapsack table that fits in memory."""
+    limited = [
+        r for r, capacity in enumerate(problem.capacities) if any(c is not None for c in capacity)
+    ]
+    if len(limited) != 1 or problem.agents <= DIVE_REST_AGENTS:
+        return None
+    if sum(problem.counts) > min(DIVE_MAX_UNITS, DIVE_MAX_UNITS_PER_AGENT * problem.agents):
+        return None
+    resource = limited[0]
+    units = [i for i, count in enumerate(problem.counts) for _ in range(count)]
+    top = max((c for c in problem.capacities[resource] if c is not None), default=0)
+    if len(units) * problem.agents * (top + 1) > DIVE_MAX_CELLS:
+        return None
+    return units, resource
+
+
+class _SetPartition:
+    """The master LP of column generation: every unit covered once (or left at the
+    unassigned cost, else at a prohibitive one), every agent at most one column, a column
+    being a set of units within that agent's capacity."""
+
+    def __init__(
+        self, cost: np.ndarray, weight: np.ndarray, capacity: np.ndarray, left: float
+    ) -> None:
+        self.cost, self.weight, self.capacity, self.left = cost, weight, capacity, left
+        self.units, self.agents = cost.shape
+        self.lp = pywraplp.Solver.CreateSolver("GLOP")
+        self.covered = [self.lp.Constraint(1, 1) for _ in range(self.units)]
+        self.one_each = [self.lp.Constraint(-self.lp.infinity(), 1) for _ in range(self.agents)]
+        self.objective = self.lp.Objective()
+        self.objective.SetMinimization()
+        for row in self.covered:  # the unit left unassigned
+            var = self.lp.NumVar(0, 1, "")
+            row.SetCoefficient(var, 1)
+            self.objective.SetCoefficient(var, left)
+        self.columns: list[tuple[int, tuple[int, ...], pywraplp.Variable]] = []
+        self.known: set[tuple[int, tuple[int, ...]]] = set()
+        self.fixed_units = np.zeros(self.units, dtype=bool)
+        self.fixed_agents = np.zeros(self.agents, dtype=bool)
+        self.fixed: list[int] = []  # column indices, in the order fixed
+        self.center: np.ndarray | None = None  # the duals of the best Lagrangian bound
+        self.bound = -math.inf
+        self.converged = False
+
+    def add(self, agent: int, units: tuple[int, ...]) -> bool:
+        if (agent, units) in self.known:
+            return False
+        self.known.add((agent, units))
+        var = self.lp.NumVar(0, 1, "")
+        for u in units:
+            self.covered[u].SetCoefficient(var, 1)
+        self.one_each[agent].SetCoefficient(var, 1)
+        self.objective.SetCoefficient(var, float(self.cost[list(units), agent].sum()))
+        self.columns.append((agent, units, var))
+        return True
+
+    def price(self, duals: np.ndarray) -> tuple[float, np.ndarray]:
+        """The Lagrangian bound at these unit prices, and each free agent's best column."""
+        profit = duals[:, None] - self.cost
+        profit[self.fixed_units, :] = -math.inf
+        value, take = knapsacks(profit, self.weight, self.capacity)
+        value[self.fixed_agents] = 0.0
+        free = ~self.fixed_units
+        bound = (
+            float(duals[free].sum() - value.sum() - np.maximum(duals[free] - self.left, 0).sum())
+            + self.fixed_cost()
+        )
+        return bound, take
+
+    def fixed_cost(self) -> float:
+        return float(
+            sum(self.cost[list(units), agent].sum() for agent, units, _ in self.fixed_columns())
+        )
+
+    def fixed_columns(self) -> list[tuple[int, tuple[int, ...], pywraplp.Variable]]:
+        return [self.columns[k] for k in self.fixed]
+
+    def generate(self, deadline: float, iterations: int, gap: float = 1e-6) -> bool:
+        """Add columns of negative reduced cost until none is left (or the LP is within
+        `gap` of the bound, or the iterations or the time run out); False: no LP optimum.
+        `converged` tells whether it ended for want of columns."""
+        self.converged = False
+        if self.center is not None:
+            bound, take = self.price(self.center)
+            self.bound = max(self.bound, bound)
+            self._add_taken(take, None, None)
+        added = True
+        for _ in range(iterations):
+            if self.lp.Solve() != pywraplp.Solver.OPTIMAL:
+                return False
+            self.converged = not added
+            if not added or time.perf_counter() >= deadline:
+                return True
+            value = self.objective.Value()
+            duals = np.array([row.dual_value() for row in self.covered])
+            agent_duals = np.array([row.dual_value() for row in self.one_each])
+            added = False
+            # Wentges smoothing: price first near the best duals so far (fewer iterations),
+            # then at the LP's own duals when that finds nothing.
+            for weight in (DIVE_SMOOTHING, 0.0) if self.center is not None else (0.0,):
+                prices = duals if weight == 0.0 else weight * self.center + (1 - weight) * duals
+                bound, take = self.price(prices)
+                if bound > self.bound or self.center is None:
+                    self.bound, self.center = max(bound, self.bound), prices
+                if self._add_taken(take, duals, agent_duals):
+                    added = True
+                    break
+            if value - self.bound < gap:
+                added = False  # the LP is (nearly) at the bound: columns can hardly lower it
+        return self.lp.Solve() == pywraplp.Solver.OPTIMAL
+
+    def _add_taken(
+        self, take: np.ndarray, duals: np.ndarray | None, agent_duals: np.ndarray | None
+    ) -> bool:
+        added = False
+        for agent in np.flatnonzero(~self.fixed_agents):
+            units = tuple(int(u) for u in np.flatnonzero(take[:, agent]))
+            if duals is not None and agent_duals is not None:
+                reduced = self.cost[list(units), agent].sum() - duals[list(units)].sum()
+                if reduced - agent_duals[agent] > -1e-6:
+                    continue
+            added = self.add(int(agent), units) or added
+        return added
+
+    def fix(self, k: int) -> None:
+        agent, units, var = self.columns[k]
+        var.SetLb(1)
+        self.fixed.append(k)
+        self.fixed_agents[agent] = True
+        self.fixed_units[list(units)] = True
+
+
+def _dive(
+    problem: AssignmentProblem,
+    units: list[int],
+    resource: int,
+    relaxation: _Relaxation,
+    start: Sequence[Sequence[int]] | None,
+    deadline: float,
+) -> _Dive | None:
+    """Column generation, then a dive: fix the columns the LP takes whole (else its
+    largest), re-price, and so on until few agents are left, whose units CP-SAT then
+    assigns exactly (backing off two fixed columns at a time if they leave no solution)."""
+    agents = problem.agents
+    capacity_row = problem.capacities[resource]
+    cost = np.full((len(units), agents), math.inf)
+    weight = np.zeros((len(units), agents), dtype=np.int64)
+    for u, i in enumerate(units):
+        for j, c in enumerate(problem.costs[i]):
+            if c is not None:
+                cost[u, j] = c
+                weight[u, j] = problem.uses[resource][i][j]
+    allowed = np.isfinite(cost)
+    unlimited = int(np.where(allowed, weight, 0).sum(axis=0).max(initial=0))
+    capacity = np.array([unlimited if c is None else c for c in capacity_row], dtype=np.int64)
+    if problem.unassigned_cost is not None:
+        left = float(problem.unassigned_cost)
+    else:
+        left = 10.0 * float(np.abs(cost[allowed]).max(initial=1.0)) + 1.0
+    master = _SetPartition(cost, weight, capacity, left)
+    if start is not None:  # the start's columns keep the master feasible from the first LP
+        next_unit = [sum(problem.counts[:i]) for i in range(len(problem.counts))]
+        by_agent: dict[int, list[int]] = defaultdict(list)
+        for i, row in enumerate(start):
+            for j, amount in enumerate(row):
+                for _ in range(amount):
+                    by_agent[j].append(next_unit[i])
+                    next_unit[i] += 1
+        for j, content in by_agent.items():
+            if weight[content, j].sum() <= capacity[j]:
+                master.add(j, tuple(content))
+    master.center = np.array([relaxation.duals[i] for i in units])
+    # The root needs no exact convergence: the tail of column generation is long and flat.
+    # If it is still far from converging after its share of the time, the dive is given up
+    # for the cores (its bound holds all the same).
+    root_until = time.perf_counter() + DIVE_ROOT_SHARE * (deadline - time.perf_counter())
+    if not master.generate(root_until, 10**9, gap=DIVE_ROOT_GAP * abs(relaxation.bound)):
+        return None
+    root_bound = math.ceil(master.bound - 1e-6)
+    if not master.converged:
+        return _Dive(root_bound)
+    # Leave the completion a share of the time: a dive cut short leaves more to complete.
+    dive_until = deadline - DIVE_RESERVE * (deadline - time.perf_counter())
+    while time.perf_counter() < dive_until:
+        if agents - master.fixed_agents.sum() <= DIVE_REST_AGENTS:
+            break
+        if (~master.fixed_units).sum() <= DIVE_REST_UNITS:
+            break
+        taken = [
+            (k, var.solution_value())
+            for k, (_, _, var) in enumerate(master.columns)
+            if var.lb() < 1 and var.solution_value() > 1e-6
+        ]
+        if not taken:
+            break
+        whole = [k for k, value in taken if value > 1 - 1e-3]
+        if not whole:
+            whole = [max(taken, key=lambda kv: (kv[1], -kv[0]))[0]]
+        for k in whole:
+            master.fix(k)
+        if not master.generate(dive_until, DIVE_STEP_ITERATIONS):
+            break
+    keep = len(master.fixed)
+    while True:
+        amounts = _complete(problem, units, master, keep, deadline)
+        if amounts is not None or keep == 0 or time.perf_counter() >= deadline:
+            break
+        keep = max(0, keep - 2)
+    objective = None if amounts is None else _objective(problem, amounts)
+    if objective is None:
+        return _Dive(root_bound)
+    return _Dive(root_bound, amounts, objective)
+
+
+def _complete(
+    problem: AssignmentProblem, units: list[int], master: _SetPartition, keep: int, deadline: float
+) -> list[list[int]] | None:
+    """The first `keep` fixed columns, and the rest of the units assigned exactly."""
+    amounts = [[0] * problem.agents for _ in problem.counts]
+    done_units: set[int] = set()
+    done_agents: set[int] = set()
+    for k in master.fixed[:keep]:
+        agent, content, _ = master.columns[k]
+        done_agents.add(agent)
+        for u in content:
+            done_units.add(u)
+            amounts[units[u]][agent] += 1
+    rest = [u for u in range(len(units)) if u not in done_units]
+    free = [j for j in range(problem.agents) if j not in done_agents]
+    if not rest:
+        return amounts
+    residual = AssignmentProblem(
+        counts=[1] * len(rest),
+        costs=[[problem.costs[units[u]][j] for j in free] for u in rest],
+        uses=[[[uses[units[u]][j] for j in free] for u in rest] for uses in problem.uses],
+        capacities=[[capacity[j] for j in free] for capacity in problem.capacities],
+        unassigned_cost=problem.unassigned_cost,
+    )
+    pairs = {
+        (k, f) for k, row in enumerate(residual.costs) for f, c in enumerate(row) if c is not None
+    }
+    # Half the time left, so that a residual with no solution leaves time to back off.
+    until = time.perf_counter() + (deadline - time.perf_counter()) / 2
+    answer = _cp_sat(residual, pairs, None, None, until, 0.0, 2)
+    if answer is None:
+        return None
+    for k, row in enumerate(answer.amounts):
+        for f, amount in enumerate(row):
+            amounts[units[rest[k]]][free[f]] += amount
+    return amounts
 
 
 def _cp_sat(

@@ -1,36 +1,11 @@
 """solve_assignment against enumeration, on problems where the LP cores leave agents out."""
 
-import itertools
-import random
-
 import pytest
 
 from routing import solver
 from routing.solver import CORE_STAGES, AssignmentProblem, _core, solve_assignment
 
-
-def tight_problem(seed: int, agents: int = 6, jobs: int = 6) -> AssignmentProblem:
-    """GAP type D in small: heavier is cheaper, capacities 80 % of an even share."""
-    rng = random.Random(seed)
-    uses = [[rng.randint(1, 100) for _ in range(agents)] for _ in range(jobs)]
-    costs = [[111 - u + rng.randint(-10, 10) for u in row] for row in uses]
-    capacities = [
-        max(max(row[j] for row in uses), int(0.8 * sum(row[j] for row in uses) / agents) * 2)
-        for j in range(agents)
-    ]
-    return AssignmentProblem(counts=[1] * jobs, costs=costs, uses=[uses], capacities=[capacities])
-
-
-def brute_force(problem: AssignmentProblem) -> int | None:
-    agents, best = problem.agents, None
-    for choice in itertools.product(range(agents), repeat=len(problem.counts)):
-        load = [0] * agents
-        for i, j in enumerate(choice):
-            load[j] += problem.uses[0][i][j]
-        if all(load[j] <= problem.capacities[0][j] for j in range(agents)):
-            cost = sum(problem.costs[i][j] for i, j in enumerate(choice))
-            best = cost if best is None else min(best, cost)
-    return best
+from .gap_problems import brute_force, tight_problem
 
 
 # Seeds 12, 16, 29 and 35: the optimum found by enumeration puts a job on an agent outside
@@ -39,9 +14,10 @@ def brute_force(problem: AssignmentProblem) -> int | None:
 def test_the_core_stages_still_end_at_the_optimum(seed, monkeypatch):
     problem = tight_problem(seed)
     assert 2 * CORE_STAGES[0][0] <= problem.agents
-    # Without the first slice on the whole model (which proves such small problems at once),
-    # the first core does run.
+    # Without the first slice on the whole model (which proves such small problems at once)
+    # and without the dive (which comes before the cores), the first core does run.
     monkeypatch.setattr(solver, "FIRST_SLICE", 0.0)
+    monkeypatch.setattr(solver, "_dive_units", lambda problem: None)
     cores = []
     monkeypatch.setattr(solver, "_core", lambda *args: cores.append(args) or _core(*args))
     optimum = brute_force(problem)
