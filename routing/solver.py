@@ -283,9 +283,7 @@ def solve_assignment(
             seconds=time.perf_counter() - started,
         )
 
-    every = {
-        (i, j) for i, row in enumerate(problem.costs) for j, c in enumerate(row) if c is not None
-    }
+    every = _allowed_pairs(problem)
     stages = [(size, share) for size, share in CORE_STAGES if 2 * size <= problem.agents]
     found: tuple[tuple[tuple[int, ...], ...], int] | None = None  # CP-SAT's best
     whole_bound, proven = 0, False
@@ -370,6 +368,13 @@ class _Answer:
     objective: int
     bound: int
     optimal: bool
+
+
+def _allowed_pairs(problem: AssignmentProblem) -> set[tuple[int, int]]:
+    """Every (class, agent) pair with a cost: the whole model's variables."""
+    return {
+        (i, j) for i, row in enumerate(problem.costs) for j, c in enumerate(row) if c is not None
+    }
 
 
 def _core(
@@ -463,12 +468,8 @@ class _SetPartition:
         return bound, take
 
     def fixed_cost(self) -> float:
-        return float(
-            sum(self.cost[list(units), agent].sum() for agent, units, _ in self.fixed_columns())
-        )
-
-    def fixed_columns(self) -> list[tuple[int, tuple[int, ...], pywraplp.Variable]]:
-        return [self.columns[k] for k in self.fixed]
+        fixed = (self.columns[k] for k in self.fixed)
+        return float(sum(self.cost[list(units), agent].sum() for agent, units, _ in fixed))
 
     def generate(self, deadline: float, iterations: int, gap: float = 1e-6) -> bool:
         """Add columns of negative reduced cost until none is left (or the LP is within
@@ -631,12 +632,9 @@ def _complete(
         capacities=[[capacity[j] for j in free] for capacity in problem.capacities],
         unassigned_cost=problem.unassigned_cost,
     )
-    pairs = {
-        (k, f) for k, row in enumerate(residual.costs) for f, c in enumerate(row) if c is not None
-    }
     # Half the time left, so that a residual with no solution leaves time to back off.
     until = time.perf_counter() + (deadline - time.perf_counter()) / 2
-    answer = _cp_sat(residual, pairs, None, None, until, 0.0, 2)
+    answer = _cp_sat(residual, _allowed_pairs(residual), None, None, until, 0.0, 2)
     if answer is None:
         return None
     for k, row in enumerate(answer.amounts):
